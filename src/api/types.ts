@@ -1,0 +1,126 @@
+// The PredictiveScaler custom resource as stored in the API server (SPEC section 2).
+// Durations and quantities stay strings here; src/api/config.ts turns a spec into numbers.
+
+export const GROUP = 'autoscaling.prescale.dev';
+export const VERSION = 'v1alpha1';
+export const API_VERSION = `${GROUP}/${VERSION}`;
+export const KIND = 'PredictiveScaler';
+export const PLURAL = 'predictivescalers';
+export const PAUSED_ANNOTATION = `${GROUP}/paused`;
+
+export type Mode = 'Auto' | 'ForecastOnly' | 'Off';
+export type ModelName = 'Ensemble' | 'LSTM' | 'HoltWinters' | 'SeasonalNaive' | 'Linear';
+
+export interface ScaleTargetRef {
+  apiVersion: string;
+  kind: string;
+  name: string;
+}
+
+export interface MetricSpec {
+  name: string;
+  query: string;
+  targetPerReplica: string | number;
+}
+
+export interface ForecastSpec {
+  model?: ModelName;
+  history?: string;
+  step?: string;
+  horizon?: string;
+  seasonality?: 'Auto' | 'None' | string[];
+  quantile?: number | string;
+  retrainEvery?: string;
+}
+
+export interface ScalingSpec {
+  leadTime?: string;
+  headroom?: string;
+  reactiveFloor?: boolean;
+  scaleUp?: { maxReplicasPerMinute?: number };
+  scaleDown?: { stabilizationWindow?: string; maxPercentPerMinute?: number };
+}
+
+export interface ScheduleEntry {
+  name: string;
+  start: string;
+  end: string;
+  minReplicas?: number;
+  multiplier?: number | string;
+}
+
+export interface PrometheusSpec {
+  url?: string;
+  authSecretRef?: { name: string };
+}
+
+export interface PredictiveScalerSpec {
+  scaleTargetRef: ScaleTargetRef;
+  minReplicas?: number;
+  maxReplicas: number;
+  mode?: Mode;
+  interval?: string;
+  metrics: MetricSpec[];
+  forecast?: ForecastSpec;
+  scaling?: ScalingSpec;
+  schedule?: ScheduleEntry[];
+  prometheus?: PrometheusSpec;
+}
+
+export type ConditionType = 'Ready' | 'ForecastAvailable' | 'AbleToScale' | 'ScalingLimited' | 'Degraded';
+export type ConditionStatus = 'True' | 'False' | 'Unknown';
+
+export interface Condition {
+  type: ConditionType;
+  status: ConditionStatus;
+  reason: string;
+  message: string;
+  lastTransitionTime: string;
+  observedGeneration?: number;
+}
+
+export interface ForecastStatus {
+  model: string;
+  generatedAt: string;
+  peak: number;
+  peakAt: string;
+  lower: number;
+  upper: number;
+}
+
+export interface ModelStatus {
+  name: string;
+  weight?: number;
+  mase?: number;
+  trainedAt?: string;
+}
+
+export interface PredictiveScalerStatus {
+  observedGeneration?: number;
+  currentReplicas?: number;
+  desiredReplicas?: number;
+  lastScaleTime?: string;
+  leadTime?: string;
+  leadTimeSource?: 'Fixed' | 'Learned' | 'Default';
+  forecast?: ForecastStatus;
+  models?: ModelStatus[];
+  explanation?: string;
+  conditions?: Condition[];
+}
+
+export interface PredictiveScaler {
+  apiVersion: string;
+  kind: string;
+  metadata: {
+    name: string;
+    namespace: string;
+    uid?: string;
+    generation?: number;
+    resourceVersion?: string;
+    annotations?: Record<string, string>;
+    labels?: Record<string, string>;
+    creationTimestamp?: string | Date;
+  };
+  spec: PredictiveScalerSpec;
+  status?: PredictiveScalerStatus;
+}

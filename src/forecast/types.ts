@@ -1,0 +1,53 @@
+// The one interface every forecasting model implements (statsforecast/darts style:
+// fit on a series, then predict a horizon with quantiles).
+
+/** A regular time series: values[i] was observed at start + i * stepMs. Gaps are NaN. */
+export interface Series {
+  start: number;
+  stepMs: number;
+  values: number[];
+}
+
+export interface QuantileForecast {
+  /** Probability level in (0, 1), e.g. 0.9. */
+  q: number;
+  values: number[];
+}
+
+export interface Forecast {
+  model: string;
+  /** Timestamp (ms) of the first forecast point: the last fitted point + stepMs. */
+  start: number;
+  stepMs: number;
+  mean: number[];
+  quantiles: QuantileForecast[];
+}
+
+export type Seasonality = 'Auto' | 'None' | number[]; // explicit periods in ms
+
+export interface ForecasterOptions {
+  seasonality?: Seasonality;
+}
+
+export interface Forecaster {
+  readonly name: string;
+  /** The fewest non-missing points fit() accepts for a series with this step. */
+  minHistoryPoints(stepMs: number): number;
+  /** Fits the model. Throws InsufficientHistoryError when the series is too short. */
+  fit(series: Series): void;
+  /** Forecasts `steps` points after the fitted series, with the requested quantile levels. */
+  predict(steps: number, quantiles: number[]): Forecast;
+  /** What was learned, for status and logs (season found, fitted parameters, in-sample error). */
+  describe(): Record<string, unknown>;
+}
+
+export class InsufficientHistoryError extends Error {
+  constructor(
+    readonly have: number,
+    readonly need: number,
+    message?: string,
+  ) {
+    super(message ?? `need at least ${need} points of history, have ${have}`);
+    this.name = 'InsufficientHistoryError';
+  }
+}
