@@ -66,6 +66,14 @@ export interface MetricDecision {
   /** Highest planning-quantile forecast value within the lead-time window, and when. */
   forecastPeak?: number;
   forecastPeakAt?: number;
+  /** Replicas this metric asks for (max of predictive and reactive floor, or the hold without data). */
+  replicas?: number;
+  /** True when the metric's query returned no data, so it held the current count. */
+  missingData?: boolean;
+  /** Which forecast series was read: the planning quantile, or the mean when the model lacks it. */
+  forecastSource?: 'quantile' | 'mean';
+  /** Where the lead-time window lay: within the forecast, beyond its last point, or before its first. */
+  forecastWindow?: 'within' | 'beyondEnd' | 'beforeStart';
 }
 
 export interface Decision {
