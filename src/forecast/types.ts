@@ -37,6 +37,12 @@ export interface Forecaster {
   fit(series: Series): void;
   /** Forecasts `steps` points after the fitted series, with the requested quantile levels. */
   predict(steps: number, quantiles: number[]): Forecast;
+  /**
+   * Brings a fitted model up to date with a newer series (the same history plus new points) while
+   * keeping the parameters found by the last fit(): cheap, so it can run on every reconcile between
+   * retrains. Models without learned parameters may simply re-fit.
+   */
+  update?(series: Series): void;
   /** What was learned, for status and logs (season found, fitted parameters, in-sample error). */
   describe(): Record<string, unknown>;
 }

@@ -1,0 +1,63 @@
+// Forecast quantiles from a model's own in-sample errors: the empirical distribution of its
+// one-step residuals, widened per horizon step by a model-specific spread factor.
+import type { QuantileForecast } from './types.js';
+
+export function sortedFinite(values: Iterable<number>): number[] {
+  const out: number[] = [];
+  for (const v of values) if (Number.isFinite(v)) out.push(v);
+  return out.sort((a, b) => a - b);
+}
+
+/** Quantile of an ascending array, linearly interpolated between order statistics. */
+export function empiricalQuantile(sorted: readonly number[], q: number): number {
+  if (sorted.length === 0) return 0;
+  const position = q * (sorted.length - 1);
+  const below = Math.floor(position);
+  const above = Math.min(below + 1, sorted.length - 1);
+  return sorted[below] + (position - below) * (sorted[above] - sorted[below]);
+}
+
+export function assertQuantileLevels(levels: readonly number[]): void {
+  for (const q of levels) {
+    if (!(q > 0 && q < 1)) throw new RangeError(`quantile levels must lie in (0, 1), got ${q}`);
+  }
+}
+
+export interface BandInput {
+  mean: readonly number[];
+  /** One-step in-sample residuals (actual - fitted); NaN entries are ignored. */
+  residuals: Iterable<number>;
+  /** Per forecast step, how much wider than one step ahead the error distribution is (>= 0). */
+  spread: readonly number[];
+  levels: readonly number[];
+  nonNegative: boolean;
+}
+
+/**
+ * Quantile q at step h is mean[h] + spread[h] * Q_q(residuals). Levels below 0.5 never sit above
+ * the mean and levels above 0.5 never below it, so every band around the median contains the
+ * mean even when the residuals are skewed; this keeps the values monotone in q.
+ */
+export function quantileBands(input: BandInput): QuantileForecast[] {
+  assertQuantileLevels(input.levels);
+  const sorted = sortedFinite(input.residuals);
+  return input.levels.map((q) => {
+    let offset = empiricalQuantile(sorted, q);
+    if (q < 0.5) offset = Math.min(offset, 0);
+    if (q > 0.5) offset = Math.max(offset, 0);
+    const values = input.mean.map((m, h) => {
+      const value = m + input.spread[h] * offset;
+      return input.nonNegative ? Math.max(0, value) : value;
+    });
+    return { q, values };
+  });
+}
+
+export function clampMean(mean: number[], nonNegative: boolean): number[] {
+  return nonNegative ? mean.map((v) => Math.max(0, v)) : mean;
+}
+
+export function allNonNegative(values: readonly number[]): boolean {
+  for (const v of values) if (v < 0) return false;
+  return true;
+}

@@ -1,0 +1,112 @@
+// Seasonal naive: the forecast repeats the last observed season.
+import { requireHistory, requireSteps, NotFittedError } from './history.js';
+import { allNonNegative, clampMean, quantileBands } from './quantiles.js';
+import { CANDIDATE_PERIODS_MS, DAY_MS, detectSeason, periodToSteps } from './season.js';
+import { fillGaps } from './series.js';
+import type { Forecast, Forecaster, Seasonality, Series } from './types.js';
+
+interface Fitted {
+  series: Series;
+  filled: number[];
+  lag: number;
+  residuals: number[];
+  nonNegative: boolean;
+  seasonDetected: boolean;
+}
+
+export interface SeasonalNaiveOptions {
+  seasonality?: Seasonality;
+}
+
+export class SeasonalNaiveForecaster implements Forecaster {
+  readonly name = 'SeasonalNaive';
+  private readonly seasonality: Seasonality;
+  private fitted: Fitted | undefined;
+
+  constructor(options: SeasonalNaiveOptions = {}) {
+    this.seasonality = options.seasonality ?? 'Auto';
+  }
+
+  minHistoryPoints(stepMs: number): number {
+    if (Array.isArray(this.seasonality) && this.seasonality.length > 0) {
+      return Math.min(...this.seasonality.map((p) => Math.max(1, periodToSteps(p, stepMs)))) + 1;
+    }
+    return 2;
+  }
+
+  fit(series: Series): void {
+    requireHistory(this, series);
+    const { lag, seasonDetected } = this.chooseLag(series);
+    const filled = fillGaps(series.values, lag);
+    const residuals: number[] = [];
+    for (let t = lag; t < series.values.length; t++) {
+      const error = series.values[t] - series.values[t - lag];
+      if (Number.isFinite(error)) residuals.push(error);
+    }
+    this.fitted = { series, filled, lag, residuals, nonNegative: allNonNegative(filled), seasonDetected };
+  }
+
+  /** Nothing is learned beyond the data itself, so updating is re-fitting. */
+  update(series: Series): void {
+    this.fit(series);
+  }
+
+  predict(steps: number, quantiles: number[]): Forecast {
+    requireSteps(steps);
+    const fitted = this.fitted;
+    if (!fitted) throw new NotFittedError(this.name);
+    const { series, filled, lag } = fitted;
+    const n = filled.length;
+    const mean: number[] = [];
+    const spread: number[] = [];
+    for (let h = 1; h <= steps; h++) {
+      const seasonsBack = Math.ceil(h / lag);
+      mean.push(filled[n - 1 + h - seasonsBack * lag]);
+      // A forecast k seasons out stacks k one-season errors.
+      spread.push(Math.sqrt(seasonsBack));
+    }
+    const clamped = clampMean(mean, fitted.nonNegative);
+    return {
+      model: this.name,
+      start: series.start + n * series.stepMs,
+      stepMs: series.stepMs,
+      mean: clamped,
+      quantiles: quantileBands({ mean: clamped, residuals: fitted.residuals, spread, levels: quantiles, nonNegative: fitted.nonNegative }),
+    };
+  }
+
+  describe(): Record<string, unknown> {
+    const fitted = this.fitted;
+    if (!fitted) return { model: this.name, fitted: false };
+    const mae = fitted.residuals.reduce((sum, e) => sum + Math.abs(e), 0) / Math.max(1, fitted.residuals.length);
+    return {
+      model: this.name,
+      fitted: true,
+      lagSteps: fitted.lag,
+      lagMs: fitted.lag * fitted.series.stepMs,
+      seasonDetected: fitted.seasonDetected,
+      inSampleMae: mae,
+    };
+  }
+
+  /**
+   * The detected (or given) season; without one, a day when the history holds one, else the
+   * shortest candidate period it holds, else lag 1.
+   */
+  private chooseLag(series: Series): { lag: number; seasonDetected: boolean } {
+    const n = series.values.length;
+    const fits = (periodMs: number): boolean => {
+      const steps = periodToSteps(periodMs, series.stepMs);
+      return steps >= 1 && steps < n;
+    };
+    if (Array.isArray(this.seasonality)) {
+      const given = this.seasonality.find(fits) ?? [...this.seasonality].sort((a, b) => a - b).find(fits);
+      return { lag: given ? periodToSteps(given, series.stepMs) : 1, seasonDetected: false };
+    }
+    if (this.seasonality === 'None') return { lag: 1, seasonDetected: false };
+    const season = detectSeason(series.values, series.stepMs, 'Auto');
+    if (season.periodSteps > 0) return { lag: season.periodSteps, seasonDetected: true };
+    const fallback = fits(DAY_MS) ? DAY_MS : CANDIDATE_PERIODS_MS.find(fits);
+    return { lag: fallback ? periodToSteps(fallback, series.stepMs) : 1, seasonDetected: false };
+  }
+}
