@@ -1,0 +1,167 @@
+// The operator's Prometheus metrics, registered on a caller-supplied registry (never the global one).
+
+import { Counter, Gauge, Histogram, collectDefaultMetrics, type Registry } from 'prom-client';
+
+type Labels = Partial<Record<string, string | number>>;
+
+/** The part of a labelled prom-client metric that forgetScaler needs. */
+interface LabelledSeries {
+  get(): Promise<{ values: Array<{ labels: Labels }> }>;
+  remove(labels: Labels): void;
+}
+
+type ScalerLabels = 'namespace' | 'scaler';
+type ScalerMetricLabels = ScalerLabels | 'metric';
+
+export interface OperatorMetrics {
+  /** Forecast of a scaler's metric, per quantile (e.g. "0.5", "0.9"). */
+  forecastValue: Gauge<ScalerMetricLabels | 'quantile'>;
+  /** Latest observed value of a scaler's metric. */
+  observedValue: Gauge<ScalerMetricLabels>;
+  /** |forecast - observed| / observed, as a percentage, for the latest matured forecast. */
+  forecastAbsPctError: Gauge<ScalerMetricLabels>;
+  desiredReplicas: Gauge<ScalerLabels>;
+  currentReplicas: Gauge<ScalerLabels>;
+  /** Scale subresource patches, direction "up" or "down". */
+  scaleActions: Counter<ScalerLabels | 'direction'>;
+  reconcileDuration: Histogram;
+  reconcileErrors: Counter<'reason'>;
+  modelTrainingDuration: Histogram<'model'>;
+  /** Mean absolute scaled error of each candidate model on the latest backtest window. */
+  modelMase: Gauge<ScalerMetricLabels | 'model'>;
+  /** Prometheus query latency, outcome "success" or an error class. */
+  prometheusQueryDuration: Histogram<'outcome'>;
+  /** 1 while a scaler's metric runs on a fallback (reason says why), removed when it recovers. */
+  forecastFallback: Gauge<ScalerMetricLabels | 'reason'>;
+  /** 1 while this process holds the leader lease (or runs without leader election). */
+  leader: Gauge;
+  /** Removes every series labelled with this scaler, e.g. after the scaler was deleted. */
+  forgetScaler(namespace: string, scaler: string): Promise<void>;
+}
+
+// 1 ms .. ~16 s, doubling: reconciles are usually milliseconds but may wait on Prometheus or the API.
+const RECONCILE_BUCKETS = [0.001, 0.002, 0.004, 0.008, 0.016, 0.032, 0.064, 0.128, 0.256, 0.512, 1.024, 2.048, 4.096, 8.192, 16.384];
+const TRAINING_BUCKETS = [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300];
+const QUERY_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
+
+export function createOperatorMetrics(registry: Registry): OperatorMetrics {
+  const registers = [registry];
+  collectDefaultMetrics({ register: registry });
+
+  const forecastValue = new Gauge({
+    name: 'prescale_forecast_value',
+    help: 'Forecast of the scaler metric at the decision horizon, per quantile.',
+    labelNames: ['namespace', 'scaler', 'metric', 'quantile'] as const,
+    registers,
+  });
+  const observedValue = new Gauge({
+    name: 'prescale_observed_value',
+    help: 'Latest observed value of the scaler metric.',
+    labelNames: ['namespace', 'scaler', 'metric'] as const,
+    registers,
+  });
+  const forecastAbsPctError = new Gauge({
+    name: 'prescale_forecast_abs_pct_error',
+    help: 'Absolute percentage error of the latest forecast that could be checked against an observation.',
+    labelNames: ['namespace', 'scaler', 'metric'] as const,
+    registers,
+  });
+  const desiredReplicas = new Gauge({
+    name: 'prescale_desired_replicas',
+    help: 'Replicas the scaler decided on in its latest reconcile.',
+    labelNames: ['namespace', 'scaler'] as const,
+    registers,
+  });
+  const currentReplicas = new Gauge({
+    name: 'prescale_current_replicas',
+    help: 'Replicas of the scale target when last read.',
+    labelNames: ['namespace', 'scaler'] as const,
+    registers,
+  });
+  const scaleActions = new Counter({
+    name: 'prescale_scale_actions_total',
+    help: 'Scale subresource updates made, by direction.',
+    labelNames: ['namespace', 'scaler', 'direction'] as const,
+    registers,
+  });
+  const reconcileDuration = new Histogram({
+    name: 'prescale_reconcile_duration_seconds',
+    help: 'Time taken by one reconcile of a PredictiveScaler.',
+    buckets: RECONCILE_BUCKETS,
+    registers,
+  });
+  const reconcileErrors = new Counter({
+    name: 'prescale_reconcile_errors_total',
+    help: 'Reconciles that failed, by reason.',
+    labelNames: ['reason'] as const,
+    registers,
+  });
+  const modelTrainingDuration = new Histogram({
+    name: 'prescale_model_training_duration_seconds',
+    help: 'Time taken to train a forecasting model.',
+    labelNames: ['model'] as const,
+    buckets: TRAINING_BUCKETS,
+    registers,
+  });
+  const modelMase = new Gauge({
+    name: 'prescale_model_mase',
+    help: 'Mean absolute scaled error of each model on the latest validation window.',
+    labelNames: ['namespace', 'scaler', 'metric', 'model'] as const,
+    registers,
+  });
+  const prometheusQueryDuration = new Histogram({
+    name: 'prescale_prometheus_query_duration_seconds',
+    help: 'Time taken by Prometheus queries, by outcome.',
+    labelNames: ['outcome'] as const,
+    buckets: QUERY_BUCKETS,
+    registers,
+  });
+  const forecastFallback = new Gauge({
+    name: 'prescale_forecast_fallback',
+    help: 'Set to 1 while a scaler metric is decided by a fallback instead of a forecast.',
+    labelNames: ['namespace', 'scaler', 'metric', 'reason'] as const,
+    registers,
+  });
+  const leader = new Gauge({
+    name: 'prescale_leader',
+    help: '1 while this replica is the leader.',
+    registers,
+  });
+
+  const perScaler: LabelledSeries[] = [
+    forecastValue,
+    observedValue,
+    forecastAbsPctError,
+    desiredReplicas,
+    currentReplicas,
+    scaleActions,
+    modelMase,
+    forecastFallback,
+  ];
+
+  async function forgetScaler(namespace: string, scaler: string): Promise<void> {
+    for (const metric of perScaler) {
+      const { values } = await metric.get();
+      for (const { labels } of values) {
+        if (labels.namespace === namespace && labels.scaler === scaler) metric.remove(labels);
+      }
+    }
+  }
+
+  return {
+    forecastValue,
+    observedValue,
+    forecastAbsPctError,
+    desiredReplicas,
+    currentReplicas,
+    scaleActions,
+    reconcileDuration,
+    reconcileErrors,
+    modelTrainingDuration,
+    modelMase,
+    prometheusQueryDuration,
+    forecastFallback,
+    leader,
+    forgetScaler,
+  };
+}
