@@ -119,7 +119,7 @@ export interface PredictiveScaler {
     resourceVersion?: string;
     annotations?: Record<string, string>;
     labels?: Record<string, string>;
-    creationTimestamp?: string | Date;
+    creationTimestamp?: Date;
   };
   spec: PredictiveScalerSpec;
   status?: PredictiveScalerStatus;

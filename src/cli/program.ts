@@ -1,0 +1,132 @@
+// The prescale command line (SPEC section 5).
+import { readFileSync } from 'node:fs';
+import { KubeConfig } from '@kubernetes/client-node';
+import { Command, InvalidArgumentError } from 'commander';
+import { createLogger, isLogLevel } from '../observability/logger.js';
+import { startOperator } from '../operator/operator.js';
+import { PrometheusClient } from '../prometheus/client.js';
+import { formatOneShot, forecastOnce, readScalerManifest } from './one-shot.js';
+
+function packageVersion(): string {
+  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+  return pkg.version;
+}
+
+function positiveInt(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('must be a positive whole number');
+  return n;
+}
+
+function nonNegativeInt(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError('must be a whole number >= 0');
+  return n;
+}
+
+function loadKubeConfig(path?: string): KubeConfig {
+  const kc = new KubeConfig();
+  if (path) kc.loadFromFile(path);
+  else kc.loadFromDefault();
+  if (!kc.getCurrentCluster()) throw new Error('no Kubernetes cluster configured: pass --kubeconfig or set KUBECONFIG');
+  return kc;
+}
+
+export function buildProgram(): Command {
+  const program = new Command('prescale')
+    .description('Scales Kubernetes workloads before demand arrives, from Prometheus history and forecasts')
+    .version(packageVersion(), '--version', 'print the version')
+    .showHelpAfterError('(run with --help for usage)');
+
+  program
+    .command('run')
+    .description('run the operator: watch PredictiveScalers, forecast and scale their targets')
+    .option('--kubeconfig <file>', 'kubeconfig file (default: $KUBECONFIG, ~/.kube/config, or in-cluster)')
+    .option('--namespace <ns>', 'watch only this namespace (default: all)')
+    .option('--prometheus-url <url>', 'Prometheus used when a scaler does not name its own')
+    .option('--metrics-bind-address <addr>', 'where /metrics listens ("0" disables)', ':8080')
+    .option('--health-probe-bind-address <addr>', 'where /healthz and /readyz listen ("0" disables)', ':8081')
+    .option('--leader-elect', 'elect a leader on a Lease so only one replica acts', false)
+    .option('--leader-election-namespace <ns>', 'namespace of the leader Lease (default: $POD_NAMESPACE or prescale-system)')
+    .option('--leader-election-id <name>', 'name of the leader Lease', 'prescale-operator')
+    .option('--concurrency <n>', 'scalers reconciled at once', positiveInt, 4)
+    .option('--log-level <level>', 'fatal, error, warn, info, debug or trace', 'info')
+    .action(async (opts) => {
+      if (!isLogLevel(opts.logLevel)) throw new Error(`--log-level: unknown level "${opts.logLevel}"`);
+      const logger = createLogger({ level: opts.logLevel });
+      const operator = await startOperator({
+        kubeConfig: loadKubeConfig(opts.kubeconfig),
+        logger,
+        namespace: opts.namespace,
+        prometheusUrl: opts.prometheusUrl,
+        metricsBindAddress: opts.metricsBindAddress,
+        healthProbeBindAddress: opts.healthProbeBindAddress,
+        leaderElect: opts.leaderElect,
+        leaderElectionNamespace: opts.leaderElectionNamespace ?? process.env.POD_NAMESPACE ?? 'prescale-system',
+        leaderElectionId: opts.leaderElectionId,
+        concurrency: opts.concurrency,
+      });
+      let stopping = false;
+      const shutdown = (signal: string) => {
+        if (stopping) return;
+        stopping = true;
+        logger.info({ signal }, 'signal received');
+        operator.stop().then(
+          () => process.exit(0),
+          (err: Error) => {
+            logger.error({ err: err.message }, 'shutdown failed');
+            process.exit(1);
+          },
+        );
+      };
+      process.on('SIGTERM', () => shutdown('SIGTERM'));
+      process.on('SIGINT', () => shutdown('SIGINT'));
+      await operator.done;
+      process.exit(1);
+    });
+
+  program
+    .command('forecast')
+    .description('forecast and decide once for a PredictiveScaler manifest, against a live Prometheus')
+    .requiredOption('-f, --file <scaler.yaml>', 'the PredictiveScaler manifest')
+    .option('--prometheus-url <url>', 'Prometheus to query (default: the manifest\'s spec.prometheus.url)')
+    .option('--current-replicas <n>', 'the target\'s current replicas (default: minReplicas)', nonNegativeInt)
+    .option('--json', 'print the result as JSON', false)
+    .action(async (opts) => {
+      const scaler = await readScalerManifest(opts.file);
+      const url = opts.prometheusUrl ?? scaler.spec.prometheus?.url;
+      if (!url) throw new Error('no Prometheus URL: pass --prometheus-url or set spec.prometheus.url');
+      const result = await forecastOnce(scaler, new PrometheusClient({ baseUrl: url }), {
+        now: Date.now(),
+        currentReplicas: opts.currentReplicas,
+      });
+      process.stdout.write(opts.json ? `${JSON.stringify(result, null, 2)}\n` : `${formatOneShot(result)}\n`);
+    });
+
+  program
+    .command('version')
+    .description('print the version')
+    .action(() => {
+      process.stdout.write(`prescale ${packageVersion()}\n`);
+    });
+
+  return program;
+}
+
+export async function main(argv: string[]): Promise<void> {
+  const program = buildProgram();
+  program.exitOverride();
+  try {
+    await program.parseAsync(argv);
+  } catch (err) {
+    const e = err as { code?: string; exitCode?: number; message?: string };
+    if (e.code?.startsWith('commander.')) {
+      // commander printed its own message (help, version, usage errors)
+      process.exit(e.exitCode ?? 1);
+    }
+    process.stderr.write(`prescale: error: ${e.message ?? String(err)}\n`);
+    process.exit(1);
+  }
+}
+
+

@@ -1,0 +1,453 @@
+// One reconcile of one PredictiveScaler (SPEC sections 3 and 4): re-read the scaler and its target,
+// pull metric history, forecast, decide, patch the scale subresource when allowed, and report in
+// status, Events, logs and metrics. Level-triggered: everything is re-read on every call.
+import type { Logger } from 'pino';
+import { DEFAULT_LEAD_TIME_MS, SpecError, toScalerConfig, type ScalerConfig } from '../api/config.js';
+import { PAUSED_ANNOTATION, type Condition, type PredictiveScaler, type PredictiveScalerStatus } from '../api/types.js';
+import { formatDuration } from '../api/units.js';
+import { decide } from '../decision/decide.js';
+import { pruneHistory } from '../decision/history.js';
+import type { Decision, MetricInput, RecommendationRecord, ScaleEventRecord } from '../decision/types.js';
+import type { Forecast } from '../forecast/types.js';
+import { TargetError } from '../kube/errors.js';
+import type { EventRecorder } from '../kube/events.js';
+import type { AutoscalerIndex } from '../kube/hpa-index.js';
+import type { ScaleClient, TargetScale } from '../kube/scale.js';
+import type { StatusWriter } from '../kube/status-writer.js';
+import type { OperatorMetrics } from '../observability/metrics.js';
+import { PrometheusAuthError, PrometheusQueryError, PrometheusUnavailableError } from '../prometheus/errors.js';
+import { isBad, mergeConditions, newlyBad, type ConditionUpdate } from './conditions.js';
+import type { HistoryCache, RangeSource } from './history-cache.js';
+import type { ModelManager, ModelOutcome } from './models.js';
+import { PrometheusConfigError } from './prometheus-provider.js';
+import {
+  forecastAbsPctError,
+  forecastSteps,
+  forecastSummary,
+  latestObservation,
+  planningPointValues,
+  requestedQuantiles,
+} from './forecast-report.js';
+
+export interface ReconcilerDeps {
+  getScaler(namespace: string, name: string): PredictiveScaler | undefined;
+  scale: ScaleClient;
+  status: StatusWriter;
+  events: EventRecorder;
+  autoscalers: AutoscalerIndex;
+  prometheus: { clientFor(namespace: string, cfg: ScalerConfig): Promise<RangeSource> };
+  models: ModelManager;
+  history: HistoryCache;
+  metrics: OperatorMetrics;
+  logger: Logger;
+  now: () => number;
+}
+
+export interface ReconcileResult {
+  /** When to look again; undefined: only when the scaler changes. */
+  requeueAfterMs?: number;
+  /** What was decided (for tests and logs). */
+  decision?: Decision;
+  scaled?: { from: number; to: number };
+}
+
+/** Reasons for AbleToScale=False that the user chose; reported as Normal, not Warning. */
+const INTENTIONAL_REASONS = new Set(['Paused', 'ForecastOnly', 'ModeOff']);
+
+interface MetricMemory {
+  /** Recent forecasts, to score them once what they predicted has happened. */
+  forecasts: { madeAt: number; forecast: Forecast }[];
+}
+
+interface ScalerMemory {
+  uid?: string;
+  recommendations: RecommendationRecord[];
+  scaleEvents: ScaleEventRecord[];
+  metrics: Map<string, MetricMemory>;
+  fallbacks: Set<string>;
+}
+
+type MetricProblem = { reason: 'InvalidQuery' | 'PrometheusUnavailable' | 'PrometheusAuth' | 'PrometheusConfig' | 'NoData'; message: string };
+
+export class Reconciler {
+  private readonly memory = new Map<string, ScalerMemory>();
+
+  constructor(private readonly deps: ReconcilerDeps) {}
+
+  /** Drops everything kept for a scaler (it was deleted). */
+  forget(key: string): void {
+    const [namespace, name] = splitKey(key);
+    this.memory.delete(key);
+    this.deps.history.forget(`${key}/`);
+    this.deps.models.forget(`${key}/`);
+    void this.deps.metrics.forgetScaler(namespace, name);
+  }
+
+  async reconcile(key: string): Promise<ReconcileResult> {
+    const [namespace, name] = splitKey(key);
+    const scaler = this.deps.getScaler(namespace, name);
+    if (!scaler) {
+      this.forget(key);
+      return {};
+    }
+    const end = this.deps.metrics.reconcileDuration.startTimer();
+    try {
+      return await this.reconcileScaler(key, scaler);
+    } finally {
+      end();
+    }
+  }
+
+  private async reconcileScaler(key: string, scaler: PredictiveScaler): Promise<ReconcileResult> {
+    const { namespace, name } = scaler.metadata;
+    const log = this.deps.logger.child({ namespace, scaler: name });
+    const now = this.deps.now();
+    const memory = this.memoryFor(key, scaler.metadata.uid);
+    const report = new StatusReport(scaler, now);
+
+    let cfg: ScalerConfig;
+    try {
+      cfg = toScalerConfig(scaler.spec);
+    } catch (err) {
+      if (!(err instanceof SpecError)) throw err;
+      report.condition('Ready', 'False', 'InvalidSpec', err.message);
+      report.condition('AbleToScale', 'False', 'InvalidSpec', 'the spec is invalid; nothing is scaled until it is fixed');
+      await this.finish(scaler, report, log);
+      return {};
+    }
+
+    if (cfg.mode === 'Off') {
+      report.condition('Ready', 'True', 'ModeOff', 'mode is Off: nothing is queried, forecast or scaled');
+      report.condition('AbleToScale', 'False', 'ModeOff', 'mode is Off');
+      await this.finish(scaler, report, log);
+      return {};
+    }
+
+    let target: TargetScale;
+    try {
+      target = await this.deps.scale.getScale(namespace, cfg.scaleTargetRef);
+    } catch (err) {
+      if (!(err instanceof TargetError)) throw err;
+      report.condition('Ready', 'False', err.reason, err.message);
+      report.condition('AbleToScale', 'False', err.reason, err.message);
+      await this.finish(scaler, report, log);
+      return { requeueAfterMs: cfg.intervalMs };
+    }
+    report.status.currentReplicas = target.replicas;
+    this.deps.metrics.currentReplicas.set({ namespace, scaler: name }, target.replicas);
+
+    const hpas = this.deps.autoscalers.conflicting(namespace, cfg.scaleTargetRef);
+    if (hpas.length > 0) {
+      const ref = cfg.scaleTargetRef;
+      const msg = `HorizontalPodAutoscaler ${hpas.join(', ')} already scales ${ref.kind} ${ref.name}; two autoscalers would fight over its replicas: delete the HPA or point this scaler at another target`;
+      report.condition('Ready', 'False', 'ConflictingAutoscaler', msg);
+      report.condition('AbleToScale', 'False', 'ConflictingAutoscaler', msg);
+      await this.finish(scaler, report, log);
+      return { requeueAfterMs: cfg.intervalMs };
+    }
+
+    const leadTimeMs = cfg.scaling.leadTimeMs ?? DEFAULT_LEAD_TIME_MS;
+    report.status.leadTime = formatDuration(leadTimeMs);
+    report.status.leadTimeSource = cfg.scaling.leadTimeMs === null ? 'Default' : 'Fixed';
+
+    const { inputs, problems, outcomes } = await this.gatherMetrics(key, namespace, name, cfg, now, leadTimeMs, memory, log);
+
+    const decision = decide({
+      now,
+      config: cfg,
+      currentReplicas: target.replicas,
+      leadTimeMs,
+      metrics: inputs,
+      recommendations: memory.recommendations,
+      scaleEvents: memory.scaleEvents,
+    });
+    memory.recommendations = pruneHistory(
+      [...memory.recommendations, { time: now, replicas: decision.recommendation }],
+      now,
+      cfg.scaling.scaleDownStabilizationMs,
+    );
+
+    const paused = scaler.metadata.annotations?.[PAUSED_ANNOTATION] === 'true';
+    let scaled: ReconcileResult['scaled'];
+    if (cfg.mode === 'Auto' && !paused && decision.desiredReplicas !== target.replicas) {
+      try {
+        await this.deps.scale.setReplicas(namespace, cfg.scaleTargetRef, decision.desiredReplicas);
+      } catch (err) {
+        if (!(err instanceof TargetError)) throw err;
+        report.condition('Ready', 'False', err.reason, err.message);
+        report.condition('AbleToScale', 'False', 'FailedUpdateScale', err.message);
+        await this.finish(scaler, report, log);
+        return { requeueAfterMs: cfg.intervalMs, decision };
+      }
+      scaled = { from: target.replicas, to: decision.desiredReplicas };
+      memory.scaleEvents = pruneHistory([...memory.scaleEvents, { time: now, ...scaled }], now, 60 * 60_000);
+      report.status.lastScaleTime = new Date(now).toISOString();
+      report.status.currentReplicas = decision.desiredReplicas;
+      const direction = scaled.to > scaled.from ? 'up' : 'down';
+      this.deps.metrics.scaleActions.inc({ namespace, scaler: name, direction });
+      log.info({ from: scaled.from, to: scaled.to, reason: decision.reason, explanation: decision.message }, `scaled ${direction}`);
+      await this.deps.events.record(scaler, {
+        type: 'Normal',
+        reason: direction === 'up' ? 'ScaledUp' : 'ScaledDown',
+        action: 'Scale',
+        note: `${cfg.scaleTargetRef.kind} ${cfg.scaleTargetRef.name} ${scaled.from} -> ${scaled.to}: ${decision.message}`,
+      });
+    }
+
+    this.describeDecision(report, cfg, decision, problems, outcomes, paused, scaled !== undefined);
+    this.deps.metrics.desiredReplicas.set({ namespace, scaler: name }, decision.desiredReplicas);
+    log.debug({ desired: decision.desiredReplicas, current: target.replicas, explanation: decision.message }, 'reconciled');
+    await this.finish(scaler, report, log);
+    return { requeueAfterMs: cfg.intervalMs, decision, scaled };
+  }
+
+  private async gatherMetrics(
+    key: string,
+    namespace: string,
+    name: string,
+    cfg: ScalerConfig,
+    now: number,
+    leadTimeMs: number,
+    memory: ScalerMemory,
+    log: Logger,
+  ) {
+    const inputs: MetricInput[] = [];
+    const problems = new Map<string, MetricProblem>();
+    const outcomes = new Map<string, ModelOutcome>();
+    let source: RangeSource | undefined;
+    try {
+      source = await this.deps.prometheus.clientFor(namespace, cfg);
+    } catch (err) {
+      if (!(err instanceof PrometheusConfigError)) throw err;
+      for (const m of cfg.metrics) problems.set(m.name, { reason: 'PrometheusConfig', message: err.message });
+    }
+    const quantiles = requestedQuantiles(cfg);
+    for (const m of cfg.metrics) {
+      if (!source) {
+        inputs.push({ name: m.name });
+        continue;
+      }
+      const labels = { namespace, scaler: name, metric: m.name };
+      let series;
+      try {
+        series = await this.deps.history.load(`${key}/${m.name}`, source, m.query, now, cfg.forecast.historyMs, cfg.forecast.stepMs);
+      } catch (err) {
+        const problem = metricProblem(err);
+        if (!problem) throw err;
+        problems.set(m.name, { reason: problem.reason, message: `metric ${m.name}: ${problem.message}` });
+        log.warn({ metric: m.name, reason: problem.reason, err: problem.message }, 'metric query failed');
+        inputs.push({ name: m.name });
+        continue;
+      }
+      const observation = latestObservation(series, now);
+      if (!observation) {
+        problems.set(m.name, {
+          reason: 'NoData',
+          message: `metric ${m.name}: the query returned no recent samples; check that it selects existing series`,
+        });
+        inputs.push({ name: m.name });
+        continue;
+      }
+      this.deps.metrics.observedValue.set(labels, observation.value);
+
+      const steps = forecastSteps(series, cfg, now, leadTimeMs);
+      const outcome = this.deps.models.forecast(`${key}/${m.name}`, series, cfg, steps, quantiles);
+      outcomes.set(m.name, outcome);
+      if (outcome.trained) log.info({ metric: m.name, model: outcome.model, details: outcome.details }, 'model trained');
+      this.reportFallback(labels, memory, outcome);
+
+      const mm = memory.metrics.get(m.name) ?? { forecasts: [] };
+      memory.metrics.set(m.name, mm);
+      const pctError = forecastAbsPctError(mm.forecasts, observation, leadTimeMs);
+      if (pctError !== undefined) this.deps.metrics.forecastAbsPctError.set(labels, pctError);
+      if (outcome.forecast) {
+        mm.forecasts = [...mm.forecasts.filter((f) => f.madeAt > now - cfg.forecast.horizonMs - leadTimeMs), { madeAt: now, forecast: outcome.forecast }];
+        for (const [q, v] of planningPointValues(outcome.forecast, now + leadTimeMs)) {
+          this.deps.metrics.forecastValue.set({ ...labels, quantile: q }, v);
+        }
+      }
+      inputs.push({ name: m.name, observed: observation.value, forecast: outcome.forecast });
+    }
+    return { inputs, problems, outcomes };
+  }
+
+  private reportFallback(labels: { namespace: string; scaler: string; metric: string }, memory: ScalerMemory, outcome: ModelOutcome): void {
+    const reason = outcome.fallbackReason ? 'ModelUnavailable' : outcome.unavailable?.reason;
+    const id = `${labels.metric}`;
+    for (const r of ['ModelUnavailable', 'InsufficientHistory', 'ModelFailed']) {
+      if (r !== reason) this.deps.metrics.forecastFallback.remove({ ...labels, reason: r });
+    }
+    if (reason) {
+      this.deps.metrics.forecastFallback.set({ ...labels, reason }, 1);
+      memory.fallbacks.add(id);
+    } else {
+      memory.fallbacks.delete(id);
+    }
+  }
+
+  private describeDecision(
+    report: StatusReport,
+    cfg: ScalerConfig,
+    decision: Decision,
+    problems: Map<string, MetricProblem>,
+    outcomes: Map<string, ModelOutcome>,
+    paused: boolean,
+    scaled: boolean,
+  ): void {
+    const s = report.status;
+    s.desiredReplicas = decision.desiredReplicas;
+    s.explanation = decision.message;
+
+    const summary = forecastSummary(cfg, decision, outcomes, report.now);
+    if (summary) s.forecast = summary;
+    const models = new Map<string, { name: string; trainedAt?: string }>();
+    for (const o of outcomes.values()) {
+      if (o.model) models.set(o.model, { name: o.model, ...(o.trainedAt ? { trainedAt: new Date(o.trainedAt).toISOString() } : {}) });
+    }
+    if (models.size > 0) s.models = [...models.values()];
+
+    const hardProblems = [...problems.values()].filter((p) => p.reason !== 'NoData' && p.reason !== 'PrometheusUnavailable');
+    const unavailable = [...problems.values()].filter((p) => p.reason === 'PrometheusUnavailable' || p.reason === 'NoData');
+    if (hardProblems.length > 0) {
+      report.condition('Ready', 'False', hardProblems[0]!.reason, hardProblems.map((p) => p.message).join('; '));
+    } else {
+      report.condition('Ready', 'True', 'Reconciled', 'forecast and decision computed');
+    }
+
+    if (paused) {
+      report.condition('AbleToScale', 'False', 'Paused', `annotation ${PAUSED_ANNOTATION}="true": decisions are computed and reported, nothing is scaled`);
+    } else if (cfg.mode === 'ForecastOnly') {
+      report.condition('AbleToScale', 'False', 'ForecastOnly', 'mode is ForecastOnly: decisions are computed and reported, nothing is scaled');
+    } else {
+      report.condition('AbleToScale', 'True', scaled ? 'SucceededRescale' : 'ReadyForNewScale', scaled ? 'the target was scaled' : 'the target can be scaled');
+    }
+
+    const withForecast = [...outcomes.entries()].filter(([, o]) => o.forecast);
+    const withoutForecast = cfg.metrics.filter((m) => !withForecast.some(([n]) => n === m.name));
+    if (withoutForecast.length === 0) {
+      const used = withForecast.map(([n, o]) => `${n}: ${o.model}${o.fallbackReason ? ` (${o.fallbackReason})` : ''}`);
+      report.condition('ForecastAvailable', 'True', 'ForecastComputed', used.join('; '));
+    } else {
+      const first = withoutForecast[0]!;
+      const o = outcomes.get(first.name);
+      const p = problems.get(first.name);
+      const reason = o?.unavailable?.reason ?? p?.reason ?? 'NoForecast';
+      const messages = withoutForecast.map((m) => outcomes.get(m.name)?.unavailable?.message ?? problems.get(m.name)?.message ?? `metric ${m.name}: no forecast`);
+      report.condition('ForecastAvailable', 'False', reason, `${messages.join('; ')}; scaling reactively`);
+    }
+
+    const limited = decision.limitedBy;
+    if (limited.length > 0) {
+      const reason = LIMIT_REASON[limited[0]!] ?? 'ScalingLimited';
+      const details = decision.steps.filter((st) => limited.includes(st.rule)).map((st) => `${st.rule}: ${st.from} -> ${st.to} (${st.detail})`);
+      report.condition('ScalingLimited', 'True', reason, details.join('; '));
+    } else {
+      report.condition('ScalingLimited', 'False', 'DesiredWithinRange', 'the desired count was not limited');
+    }
+
+    if (unavailable.length > 0 || hardProblems.length > 0) {
+      const all = [...unavailable, ...hardProblems];
+      report.condition('Degraded', 'True', all[0]!.reason, `${all.map((p) => p.message).join('; ')}; holding replicas (never scaling down) for those metrics`);
+    } else {
+      report.condition('Degraded', 'False', 'Healthy', 'every metric has data');
+    }
+  }
+
+  private async finish(scaler: PredictiveScaler, report: StatusReport, log: Logger): Promise<void> {
+    const previous = scaler.status?.conditions;
+    const written = await this.deps.status.update(scaler, (current) => report.statusFor(current));
+    const next = report.statusFor(scaler, true)!.conditions ?? [];
+    if (!written) return;
+    for (const c of newlyBad(previous, next)) {
+      const intentional = INTENTIONAL_REASONS.has(c.reason);
+      if (!intentional) log.warn({ condition: c.type, reason: c.reason, message: c.message }, 'condition turned bad');
+      await this.deps.events.record(scaler, {
+        type: intentional ? 'Normal' : 'Warning',
+        reason: c.reason,
+        action: 'Reconcile',
+        note: `${c.type}: ${c.message}`,
+      });
+    }
+  }
+
+  private memoryFor(key: string, uid: string | undefined): ScalerMemory {
+    let m = this.memory.get(key);
+    if (!m || m.uid !== uid) {
+      // A new object under an old name starts with a clean slate.
+      if (m) this.forget(key);
+      m = { uid, recommendations: [], scaleEvents: [], metrics: new Map(), fallbacks: new Set() };
+      this.memory.set(key, m);
+    }
+    return m;
+  }
+}
+
+const LIMIT_REASON: Record<string, string> = {
+  scaleUpRate: 'ScaleUpLimit',
+  stabilization: 'ScaleDownStabilized',
+  scaleDownRate: 'ScaleDownLimit',
+  minReplicas: 'TooFewReplicas',
+  maxReplicas: 'TooManyReplicas',
+};
+
+function metricProblem(err: unknown): MetricProblem | undefined {
+  if (err instanceof PrometheusQueryError) return { reason: 'InvalidQuery', message: err.message };
+  if (err instanceof PrometheusUnavailableError) return { reason: 'PrometheusUnavailable', message: err.message };
+  if (err instanceof PrometheusAuthError) return { reason: 'PrometheusAuth', message: err.message };
+  return undefined;
+}
+
+export function splitKey(key: string): [string, string] {
+  const i = key.indexOf('/');
+  return [key.slice(0, i), key.slice(i + 1)];
+}
+
+/** Collects one reconcile's status; conditions are merged with the stored ones when written. */
+class StatusReport {
+  readonly status: PredictiveScalerStatus = {};
+  private readonly updates: ConditionUpdate[] = [];
+
+  constructor(
+    private readonly scaler: PredictiveScaler,
+    readonly now: number,
+  ) {}
+
+  condition(type: ConditionUpdate['type'], status: ConditionUpdate['status'], reason: string, message: string): void {
+    const i = this.updates.findIndex((u) => u.type === type);
+    const u = { type, status, reason, message: message.slice(0, 32_000) };
+    if (i >= 0) this.updates[i] = u;
+    else this.updates.push(u);
+  }
+
+  /**
+   * The full status to write over `current`'s, or undefined when it would not change anything.
+   * Fields this reconcile did not learn (e.g. the forecast while Prometheus is down) are kept.
+   */
+  statusFor(current: PredictiveScaler, always = false): PredictiveScalerStatus | undefined {
+    const old = current.status ?? {};
+    const generation = this.scaler.metadata.generation;
+    const next: PredictiveScalerStatus = {
+      ...old,
+      ...this.status,
+      observedGeneration: generation,
+      conditions: mergeConditions(old.conditions, this.updates, new Date(this.now), generation),
+    };
+    if (!always && sameStatus(old, next)) return undefined;
+    return next;
+  }
+}
+
+function sameStatus(a: PredictiveScalerStatus, b: PredictiveScalerStatus): boolean {
+  return JSON.stringify(normalize(a)) === JSON.stringify(normalize(b));
+}
+
+function normalize(s: PredictiveScalerStatus): unknown {
+  const keys = Object.keys(s).sort() as (keyof PredictiveScalerStatus)[];
+  return keys.map((k) => [k, k === 'conditions' ? (s.conditions ?? []).map(conditionKey) : s[k]]);
+}
+
+function conditionKey(c: Condition): unknown {
+  return [c.type, c.status, c.reason, c.message, c.lastTransitionTime, c.observedGeneration];
+}
+
+export { isBad };

@@ -1,0 +1,71 @@
+// events.k8s.io/v1 Events about a PredictiveScaler. Identical notes within a short window are not
+// repeated, so a scaler stuck in one bad state does not flood the namespace.
+import { EventsV1Api, type KubeConfig } from '@kubernetes/client-node';
+import type { Logger } from 'pino';
+import { API_VERSION, KIND, type PredictiveScaler } from '../api/types.js';
+
+export interface ScalerEvent {
+  type: 'Normal' | 'Warning';
+  reason: string;
+  action: string;
+  note: string;
+}
+
+export interface EventRecorder {
+  record(scaler: PredictiveScaler, event: ScalerEvent): Promise<void>;
+}
+
+export const REPORTING_CONTROLLER = 'autoscaling.prescale.dev/operator';
+
+/** MicroTime as the API server parses it: RFC 3339 with six fractional digits. */
+export function microTime(d: Date): string {
+  return d.toISOString().replace(/\.(\d{3})Z$/, '.$1000Z');
+}
+
+export class KubeEventRecorder implements EventRecorder {
+  private readonly api: EventsV1Api;
+  private readonly recent = new Map<string, number>();
+
+  constructor(
+    kc: KubeConfig,
+    private readonly instance: string,
+    private readonly logger: Logger,
+    private readonly now: () => number = Date.now,
+    private readonly dedupeMs = 10 * 60_000,
+  ) {
+    this.api = kc.makeApiClient(EventsV1Api);
+  }
+
+  async record(scaler: PredictiveScaler, event: ScalerEvent): Promise<void> {
+    const { namespace, name, uid } = scaler.metadata;
+    const key = `${namespace}/${name}/${event.reason}/${event.note}`;
+    const t = this.now();
+    const last = this.recent.get(key);
+    if (last !== undefined && t - last < this.dedupeMs) return;
+    this.recent.set(key, t);
+    if (this.recent.size > 10_000) this.pruneOlderThan(t - this.dedupeMs);
+    try {
+      await this.api.createNamespacedEvent({
+        namespace,
+        body: {
+          metadata: { generateName: `${name}.`, namespace },
+          eventTime: microTime(new Date(t)) as unknown as Date,
+          reportingController: REPORTING_CONTROLLER,
+          reportingInstance: this.instance,
+          action: event.action,
+          reason: event.reason,
+          note: event.note.slice(0, 1024),
+          type: event.type,
+          regarding: { apiVersion: API_VERSION, kind: KIND, name, namespace, uid },
+        },
+      });
+    } catch (err) {
+      this.recent.delete(key);
+      this.logger.warn({ namespace, scaler: name, reason: event.reason, err: (err as Error).message }, 'could not record event');
+    }
+  }
+
+  private pruneOlderThan(cutoff: number): void {
+    for (const [k, t] of this.recent) if (t < cutoff) this.recent.delete(k);
+  }
+}

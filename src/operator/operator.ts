@@ -1,0 +1,139 @@
+// `prescale run`: builds the operator from its parts and runs it until told to stop.
+import { randomBytes } from 'node:crypto';
+import { hostname } from 'node:os';
+import { CoordinationV1Api, KubeConfig } from '@kubernetes/client-node';
+import { Registry } from 'prom-client';
+import { Controller, scalerInformer } from '../controller/controller.js';
+import { HistoryCache } from '../controller/history-cache.js';
+import { ModelManager } from '../controller/models.js';
+import { kubeSecretReader, PrometheusProvider } from '../controller/prometheus-provider.js';
+import { Reconciler } from '../controller/reconciler.js';
+import { KubeEventRecorder } from '../kube/events.js';
+import { HpaInformerIndex } from '../kube/hpa-index.js';
+import { LeaderElector } from '../kube/leader-election.js';
+import { KubeScaleClient } from '../kube/scale.js';
+import { KubeStatusWriter } from '../kube/status-writer.js';
+import type { Logger } from '../observability/logger.js';
+import { createOperatorMetrics } from '../observability/metrics.js';
+import { startHttpServers, type HttpServers } from '../observability/server.js';
+
+export interface OperatorOptions {
+  kubeConfig: KubeConfig;
+  logger: Logger;
+  namespace?: string;
+  prometheusUrl?: string;
+  metricsBindAddress: string;
+  healthProbeBindAddress: string;
+  leaderElect: boolean;
+  leaderElectionNamespace: string;
+  leaderElectionId: string;
+  concurrency: number;
+  /** Lease timings; defaults are client-go's (15 s, 10 s, 2 s). */
+  leaseDurationMs?: number;
+  renewDeadlineMs?: number;
+  retryPeriodMs?: number;
+  now?: () => number;
+}
+
+export interface RunningOperator {
+  servers: HttpServers;
+  /** Resolves when the operator stopped on its own (lost leadership): exit non-zero then. */
+  done: Promise<'lost-leadership'>;
+  isLeader(): boolean;
+  /** Graceful stop: finish in-flight reconciles, release the lease, close servers. */
+  stop(): Promise<void>;
+}
+
+export async function startOperator(o: OperatorOptions): Promise<RunningOperator> {
+  const now = o.now ?? Date.now;
+  const registry = new Registry();
+  const metrics = createOperatorMetrics(registry);
+  const identity = `${hostname()}-${randomBytes(4).toString('hex')}`;
+  const log = o.logger;
+
+  const informer = scalerInformer(o.kubeConfig, log, o.namespace);
+  const hpas = new HpaInformerIndex(o.kubeConfig, log, o.namespace);
+  const reconciler = new Reconciler({
+    getScaler: (ns, name) => informer.cache.get(name, ns),
+    scale: new KubeScaleClient(o.kubeConfig),
+    status: new KubeStatusWriter(o.kubeConfig),
+    events: new KubeEventRecorder(o.kubeConfig, identity, log, now),
+    autoscalers: hpas,
+    prometheus: new PrometheusProvider({
+      defaultUrl: o.prometheusUrl,
+      readSecret: kubeSecretReader(o.kubeConfig),
+      clientOptions: {
+        onQuery: (seconds, outcome) => metrics.prometheusQueryDuration.observe({ outcome }, seconds),
+      },
+    }),
+    models: new ModelManager({ now, onTrained: (model, seconds) => metrics.modelTrainingDuration.observe({ model }, seconds) }),
+    history: new HistoryCache(),
+    metrics,
+    logger: log,
+    now,
+  });
+  const controller = new Controller({ informer, reconciler, concurrency: o.concurrency, logger: log, metrics });
+
+  let synced = false;
+  const servers = await startHttpServers({
+    metricsAddress: o.metricsBindAddress,
+    probeAddress: o.healthProbeBindAddress,
+    registry,
+    logger: log,
+    isHealthy: () => true,
+    isReady: () => (synced ? true : { reason: 'informer caches have not synced yet' }),
+  });
+  log.info({ metrics: servers.metrics, probes: servers.probes, identity, namespace: o.namespace ?? '(all)' }, 'prescale operator starting');
+
+  await Promise.all([informer.start(), hpas.informer.start()]);
+  synced = true;
+  log.info('informer caches synced');
+
+  let resolveDone!: (v: 'lost-leadership') => void;
+  const done = new Promise<'lost-leadership'>((r) => (resolveDone = r));
+  let stopping = false;
+  let elector: LeaderElector | undefined;
+  if (o.leaderElect) {
+    elector = new LeaderElector({
+      api: o.kubeConfig.makeApiClient(CoordinationV1Api),
+      namespace: o.leaderElectionNamespace,
+      name: o.leaderElectionId,
+      identity,
+      leaseDurationMs: o.leaseDurationMs,
+      renewDeadlineMs: o.renewDeadlineMs,
+      retryPeriodMs: o.retryPeriodMs,
+      logger: log,
+    });
+    void elector.run({
+      onStartedLeading: () => {
+        log.info({ identity }, 'became leader; reconciling');
+        metrics.leader.set(1);
+        controller.start();
+      },
+      onStoppedLeading: () => {
+        metrics.leader.set(0);
+        if (stopping) return;
+        log.error({ identity }, 'lost leadership; stopping so that only one operator acts');
+        void controller.stop().then(() => resolveDone('lost-leadership'));
+      },
+    });
+  } else {
+    metrics.leader.set(1);
+    controller.start();
+  }
+
+  return {
+    servers,
+    done,
+    isLeader: () => (elector ? elector.isLeader() : true),
+    async stop() {
+      stopping = true;
+      log.info('shutting down: finishing in-flight reconciles');
+      await controller.stop();
+      if (elector) await elector.release();
+      await Promise.all([informer.stop(), hpas.informer.stop()]);
+      await servers.close();
+      log.info('stopped');
+    },
+  };
+}
