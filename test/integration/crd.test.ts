@@ -1,0 +1,376 @@
+// The PredictiveScaler CRD against a real kube-apiserver: it installs, accepts every example and the
+// SPEC's full example, rejects bad input with a message naming the field, applies defaults, and
+// prints the columns `kubectl get pscaler` shows.
+import { readdirSync, statSync } from 'node:fs';
+import { request } from 'node:https';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { ApiextensionsV1Api, CustomObjectsApi, type KubeConfig, type V1JSONSchemaProps } from '@kubernetes/client-node';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DEFAULTS } from '../../src/api/config.js';
+import { GROUP, PLURAL, VERSION, type PredictiveScaler, type PredictiveScalerSpec } from '../../src/api/types.js';
+import { DURATION_PATTERN, PERCENT_PATTERN, QUANTITY_PATTERN } from '../../src/api/units.js';
+import { startControlPlane, type ControlPlane } from '../helpers/envtest.js';
+import { applyManifests, describeApiError, readManifests } from '../helpers/manifests.js';
+
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
+const CRD_PATH = join(ROOT, 'crds', 'predictivescalers.autoscaling.prescale.dev.yaml');
+const CRD_NAME = `${PLURAL}.${GROUP}`;
+const NAMESPACE = 'default';
+
+/** The spec of the example in SPEC section 2, verbatim. */
+const SPEC_EXAMPLE: PredictiveScalerSpec = {
+  scaleTargetRef: { apiVersion: 'apps/v1', kind: 'Deployment', name: 'checkout' },
+  minReplicas: 2,
+  maxReplicas: 60,
+  mode: 'Auto',
+  interval: '30s',
+  metrics: [
+    {
+      name: 'rps',
+      query: 'sum(rate(http_requests_total{namespace="shop",service="checkout"}[1m]))',
+      targetPerReplica: '40',
+    },
+  ],
+  forecast: {
+    model: 'Ensemble',
+    history: '7d',
+    step: '1m',
+    horizon: '30m',
+    seasonality: 'Auto',
+    quantile: 0.9,
+    retrainEvery: '6h',
+  },
+  scaling: {
+    leadTime: 'Auto',
+    headroom: '10%',
+    reactiveFloor: true,
+    scaleUp: { maxReplicasPerMinute: 50 },
+    scaleDown: { stabilizationWindow: '5m', maxPercentPerMinute: 10 },
+  },
+  schedule: [{ name: 'black-friday', start: '2026-11-27T06:00:00Z', end: '2026-11-28T06:00:00Z', minReplicas: 30 }],
+  prometheus: { url: 'http://prometheus.monitoring:9090', authSecretRef: { name: 'prom-auth' } },
+};
+
+const MINIMAL_SPEC: PredictiveScalerSpec = {
+  scaleTargetRef: { apiVersion: 'apps/v1', kind: 'Deployment', name: 'web' },
+  maxReplicas: 10,
+  metrics: [{ name: 'rps', query: 'sum(rate(http_requests_total[1m]))', targetPerReplica: '40' }],
+};
+
+function scaler(name: string, spec: unknown): PredictiveScaler {
+  return {
+    apiVersion: `${GROUP}/${VERSION}`,
+    kind: 'PredictiveScaler',
+    metadata: { name, namespace: NAMESPACE },
+    spec: spec as PredictiveScalerSpec,
+  };
+}
+
+/** A deep copy of the SPEC example with `change` applied to it. */
+function specWith(change: (spec: Record<string, any>) => void): unknown {
+  const spec = structuredClone(SPEC_EXAMPLE) as unknown as Record<string, any>;
+  change(spec);
+  return spec;
+}
+
+let cp: ControlPlane;
+let customObjects: CustomObjectsApi;
+
+beforeAll(async () => {
+  cp = await startControlPlane();
+  await applyManifests(cp.kubeConfig, CRD_PATH);
+  customObjects = cp.kubeConfig.makeApiClient(CustomObjectsApi);
+});
+
+afterAll(async () => {
+  await cp?.close();
+});
+
+/** Server-side dry-run create: full validation (schema, CEL), nothing stored. */
+async function dryRunCreate(obj: PredictiveScaler): Promise<{ ok: true } | { ok: false; code?: number; message: string }> {
+  try {
+    await customObjects.createNamespacedCustomObject({
+      group: GROUP,
+      version: VERSION,
+      namespace: NAMESPACE,
+      plural: PLURAL,
+      body: obj,
+      dryRun: 'All',
+    });
+    return { ok: true };
+  } catch (err) {
+    return { ok: false, code: (err as { code?: number }).code, message: describeApiError(err) };
+  }
+}
+
+describe('PredictiveScaler CRD on a real API server', () => {
+  it('installs and becomes Established with the SPEC names', async () => {
+    const crd = await cp.kubeConfig.makeApiClient(ApiextensionsV1Api).readCustomResourceDefinition({ name: CRD_NAME });
+    expect(crd.status?.conditions?.find((c) => c.type === 'Established')?.status).toBe('True');
+    expect(crd.spec.scope).toBe('Namespaced');
+    expect(crd.spec.names).toMatchObject({ kind: 'PredictiveScaler', plural: PLURAL, shortNames: ['pscaler'] });
+    const version = crd.spec.versions.find((v) => v.name === VERSION)!;
+    expect(version).toMatchObject({ served: true, storage: true });
+    expect(version.subresources?.status).toEqual({});
+  });
+
+  it('declares the printer columns of SPEC section 2', async () => {
+    const crd = await cp.kubeConfig.makeApiClient(ApiextensionsV1Api).readCustomResourceDefinition({ name: CRD_NAME });
+    const columns = crd.spec.versions[0]!.additionalPrinterColumns!.map((c) => [c.name.toUpperCase(), c.jsonPath]);
+    expect(columns).toEqual([
+      ['TARGET', '.spec.scaleTargetRef.name'],
+      ['MIN', '.spec.minReplicas'],
+      ['MAX', '.spec.maxReplicas'],
+      ['CURRENT', '.status.currentReplicas'],
+      ['DESIRED', '.status.desiredReplicas'],
+      ['PEAK', '.status.forecast.peak'],
+      ['MODEL', '.status.forecast.model'],
+      ['MODE', '.spec.mode'],
+      ['AGE', '.metadata.creationTimestamp'],
+    ]);
+  });
+
+  it('accepts the full example of SPEC section 2', async () => {
+    expect(await dryRunCreate(scaler('checkout', SPEC_EXAMPLE))).toEqual({ ok: true });
+  });
+
+  it('accepts every manifest in examples/', async () => {
+    const dirs = readdirSync(join(ROOT, 'examples'))
+      .map((d) => join(ROOT, 'examples', d))
+      .filter((d) => statSync(d).isDirectory());
+    expect(dirs.length).toBeGreaterThanOrEqual(2);
+    for (const dir of dirs) {
+      const applied = await applyManifests(cp.kubeConfig, dir);
+      expect(applied.filter((o) => o.kind === 'PredictiveScaler').length, dir).toBeGreaterThanOrEqual(1);
+    }
+  });
+
+  it.each([
+    ['seasonality None', specWith((s) => (s.forecast.seasonality = 'None'))],
+    ['seasonality as a list of periods', specWith((s) => (s.forecast.seasonality = ['1d', '7d']))],
+    ['targetPerReplica as an integer', specWith((s) => (s.metrics[0].targetPerReplica = 40))],
+    ['targetPerReplica with a suffix', specWith((s) => (s.metrics[0].targetPerReplica = '1.5k'))],
+    ['targetPerReplica below one', specWith((s) => (s.metrics[0].targetPerReplica = '500m'))],
+    ['a fixed lead time within the horizon', specWith((s) => (s.scaling.leadTime = '29m'))],
+    ['a schedule multiplier', specWith((s) => (s.schedule = [{ name: 'launch', start: '2026-01-01T00:00:00Z', end: '2026-01-01T01:00:00Z', multiplier: 1.5 }]))],
+    ['minReplicas 0', specWith((s) => (s.minReplicas = 0))],
+    ['ten metrics', specWith((s) => (s.metrics = metricsNamed(10)))],
+  ])('accepts %s', async (_label, spec) => {
+    expect(await dryRunCreate(scaler('valid', spec))).toEqual({ ok: true });
+  });
+
+  // [case, spec, field the message must name, words the message must contain]
+  const invalid: Array<[string, unknown, string, string]> = [
+    ['minReplicas above maxReplicas', specWith((s) => ((s.minReplicas = 10), (s.maxReplicas = 5))), 'spec.minReplicas', 'must be <= spec.maxReplicas'],
+    ['negative minReplicas', specWith((s) => (s.minReplicas = -1)), 'spec.minReplicas', 'greater than or equal to 0'],
+    ['maxReplicas 0', specWith((s) => (s.maxReplicas = 0)), 'spec.maxReplicas', 'greater than or equal to 1'],
+    ['missing maxReplicas', specWith((s) => delete s.maxReplicas), 'spec.maxReplicas', 'Required'],
+    ['interval "30 seconds"', specWith((s) => (s.interval = '30 seconds')), 'spec.interval', 'should match'],
+    ['interval below 5s', specWith((s) => (s.interval = '2s')), 'spec.interval', 'at least 5s'],
+    ['history "a week"', specWith((s) => (s.forecast.history = 'a week')), 'spec.forecast.history', 'should match'],
+    ['history shorter than step', specWith((s) => ((s.forecast.history = '30s'), (s.forecast.step = '1m'))), 'spec.forecast.history', '>= spec.forecast.step'],
+    ['step longer than horizon', specWith((s) => ((s.forecast.step = '1h'), (s.forecast.horizon = '30m'))), 'spec.forecast.step', '<= spec.forecast.horizon'],
+    ['horizon not covering leadTime + interval', specWith((s) => (s.scaling.leadTime = '30m')), 'spec.forecast.horizon', 'spec.scaling.leadTime'],
+    ['leadTime "soon"', specWith((s) => (s.scaling.leadTime = 'soon')), 'spec.scaling.leadTime', 'should match'],
+    ['quantile 0', specWith((s) => (s.forecast.quantile = 0)), 'spec.forecast.quantile', 'between 0 and 1'],
+    ['quantile 1.5', specWith((s) => (s.forecast.quantile = 1.5)), 'spec.forecast.quantile', 'between 0 and 1'],
+    ['quantile as text', specWith((s) => (s.forecast.quantile = 'high')), 'spec.forecast.quantile', 'must be of type number'],
+    ['empty metrics', specWith((s) => (s.metrics = [])), 'spec.metrics', 'at least 1 items'],
+    ['duplicate metric names', specWith((s) => (s.metrics = [...metricsNamed(1), ...metricsNamed(1)])), 'spec.metrics', 'names must be unique'],
+    ['11 metrics', specWith((s) => (s.metrics = metricsNamed(11))), 'spec.metrics', 'must have at most 10 items'],
+    ['targetPerReplica "forty"', specWith((s) => (s.metrics[0].targetPerReplica = 'forty')), 'spec.metrics[0].targetPerReplica', 'should match'],
+    ['targetPerReplica 0', specWith((s) => (s.metrics[0].targetPerReplica = '0')), 'spec.metrics[0].targetPerReplica', 'greater than zero'],
+    ['metric without a query', specWith((s) => delete s.metrics[0].query), 'spec.metrics[0].query', 'Required'],
+    ['schedule ending before it starts', specWith((s) => (s.schedule[0].end = '2026-11-26T06:00:00Z')), 'spec.schedule[0].end', 'must be after'],
+    ['schedule entry with neither floor nor multiplier', specWith((s) => delete s.schedule[0].minReplicas), 'spec.schedule[0]', 'minReplicas or multiplier'],
+    ['schedule start that is not a time', specWith((s) => (s.schedule[0].start = 'next friday')), 'spec.schedule[0].start', 'date-time'],
+    ['unknown mode', specWith((s) => (s.mode = 'Sometimes')), 'spec.mode', 'Unsupported value'],
+    ['unknown model', specWith((s) => (s.forecast.model = 'Prophet')), 'spec.forecast.model', 'Unsupported value'],
+    ['missing scaleTargetRef.name', specWith((s) => delete s.scaleTargetRef.name), 'spec.scaleTargetRef.name', 'Required'],
+    ['headroom "ten percent"', specWith((s) => (s.scaling.headroom = 'ten percent')), 'spec.scaling.headroom', 'should match'],
+    ['seasonality "Weekly"', specWith((s) => (s.forecast.seasonality = 'Weekly')), 'spec.forecast.seasonality', 'supported values: "Auto", "None"'],
+    ['seasonality as a number', specWith((s) => (s.forecast.seasonality = 7)), 'spec.forecast.seasonality', 'must validate at least one schema'],
+    ['seasonality as an empty list', specWith((s) => (s.forecast.seasonality = [])), 'spec.forecast.seasonality', 'must validate at least one schema'],
+    ['seasonality with a bad period', specWith((s) => (s.forecast.seasonality = ['1d', 'daily'])), 'spec.forecast.seasonality[1]', 'should match'],
+    ['seasonality with a zero period', specWith((s) => (s.forecast.seasonality = ['0d'])), 'spec.forecast.seasonality[0]', 'should match'],
+    ['scaleUp of 0 replicas per minute', specWith((s) => (s.scaling.scaleUp.maxReplicasPerMinute = 0)), 'spec.scaling.scaleUp.maxReplicasPerMinute', 'greater than or equal to 1'],
+    ['Prometheus URL without a scheme', specWith((s) => (s.prometheus.url = 'prometheus:9090')), 'spec.prometheus.url', 'should match'],
+  ];
+
+  it.each(invalid)('rejects %s, naming the field', async (_label, spec, field, words) => {
+    const result = await dryRunCreate(scaler('invalid', spec));
+    expect(result.ok).toBe(false);
+    if (result.ok) return;
+    expect(result.code).toBe(422);
+    expect(result.message).toContain(`${field}:`);
+    expect(result.message).toContain(words);
+  });
+
+  it('applies defaults to a minimal scaler', async () => {
+    const created = (await customObjects.createNamespacedCustomObject({
+      group: GROUP,
+      version: VERSION,
+      namespace: NAMESPACE,
+      plural: PLURAL,
+      body: scaler('minimal', MINIMAL_SPEC),
+    })) as PredictiveScaler;
+    const read = (await customObjects.getNamespacedCustomObject({
+      group: GROUP,
+      version: VERSION,
+      namespace: NAMESPACE,
+      plural: PLURAL,
+      name: created.metadata.name,
+    })) as PredictiveScaler;
+    expect(read.spec).toEqual({
+      ...MINIMAL_SPEC,
+      minReplicas: DEFAULTS.minReplicas,
+      mode: DEFAULTS.mode,
+      interval: DEFAULTS.interval,
+      forecast: {
+        model: DEFAULTS.model,
+        history: DEFAULTS.history,
+        step: DEFAULTS.step,
+        horizon: DEFAULTS.horizon,
+        seasonality: 'Auto',
+        quantile: DEFAULTS.quantile,
+        retrainEvery: DEFAULTS.retrainEvery,
+      },
+      scaling: {
+        leadTime: 'Auto',
+        headroom: DEFAULTS.headroom,
+        reactiveFloor: true,
+        scaleUp: { maxReplicasPerMinute: DEFAULTS.scaleUpMaxReplicasPerMinute },
+        scaleDown: {
+          stabilizationWindow: DEFAULTS.stabilizationWindow,
+          maxPercentPerMinute: DEFAULTS.scaleDownMaxPercentPerMinute,
+        },
+      },
+    });
+  });
+
+  it('stores the SPEC status through the status subresource and prints it in kubectl get columns', async () => {
+    await customObjects.createNamespacedCustomObject({
+      group: GROUP,
+      version: VERSION,
+      namespace: NAMESPACE,
+      plural: PLURAL,
+      body: scaler('checkout', SPEC_EXAMPLE),
+    });
+    const status = {
+      observedGeneration: 1,
+      currentReplicas: 8,
+      desiredReplicas: 14,
+      lastScaleTime: '2026-03-02T14:00:00Z',
+      leadTime: '2m10s',
+      leadTimeSource: 'Learned',
+      forecast: { model: 'Ensemble', generatedAt: '2026-03-02T14:00:00Z', peak: 512, peakAt: '2026-03-02T14:05:00Z', lower: 470, upper: 560 },
+      models: [
+        { name: 'LSTM', weight: 0.6, mase: 0.41, trainedAt: '2026-03-02T12:00:00Z' },
+        { name: 'HoltWinters', weight: 0.4, mase: 0.55 },
+      ],
+      explanation: 'rps forecast p90 peak 512 at 14:05 (within lead time 2m10s) / 40 per replica +10% => 15; reactive 9; limited by scaleUp to 14',
+      conditions: [
+        { type: 'Ready', status: 'True', reason: 'Scaling', message: 'scaling on 1 metric', lastTransitionTime: '2026-03-02T13:00:00Z', observedGeneration: 1 },
+      ],
+    };
+    await customObjects.patchNamespacedCustomObjectStatus({
+      group: GROUP,
+      version: VERSION,
+      namespace: NAMESPACE,
+      plural: PLURAL,
+      name: 'checkout',
+      body: [{ op: 'add', path: '/status', value: status }],
+    });
+    const read = (await customObjects.getNamespacedCustomObject({
+      group: GROUP,
+      version: VERSION,
+      namespace: NAMESPACE,
+      plural: PLURAL,
+      name: 'checkout',
+    })) as PredictiveScaler;
+    expect(read.status).toEqual(status);
+
+    const table = await getTable(cp.kubeConfig, `/apis/${GROUP}/${VERSION}/namespaces/${NAMESPACE}/${PLURAL}/checkout`);
+    const cells = Object.fromEntries(table.columnDefinitions.map((c, i) => [c.name.toUpperCase(), table.rows[0]!.cells[i]]));
+    expect(cells).toMatchObject({
+      NAME: 'checkout',
+      TARGET: 'checkout',
+      MIN: 2,
+      MAX: 60,
+      CURRENT: 8,
+      DESIRED: 14,
+      PEAK: 512,
+      MODEL: 'Ensemble',
+      MODE: 'Auto',
+    });
+  });
+});
+
+describe('PredictiveScaler CRD file', () => {
+  const crd = readManifests(CRD_PATH)[0] as unknown as {
+    spec: { versions: Array<{ schema: { openAPIV3Schema: V1JSONSchemaProps } }> };
+  };
+  const root = crd.spec.versions[0]!.schema.openAPIV3Schema;
+
+  it('describes every field, so kubectl explain is useful', () => {
+    const undocumented: string[] = [];
+    walk(root, '', (schema, path) => {
+      // metadata is the standard ObjectMeta: the API server forbids describing it in a CRD.
+      if (path !== '.metadata' && !schema.description?.trim()) undocumented.push(path || '(root)');
+    });
+    expect(undocumented).toEqual([]);
+  });
+
+  it('uses the duration, quantity and percentage patterns of src/api/units.ts', () => {
+    const patterns = new Map<string, string>();
+    walk(root, '', (schema, path) => {
+      if (schema.pattern) patterns.set(path, schema.pattern);
+    });
+    expect(patterns.get('.spec.interval')).toBe(DURATION_PATTERN);
+    expect(patterns.get('.spec.forecast.history')).toBe(DURATION_PATTERN);
+    expect(patterns.get('.spec.forecast.step')).toBe(DURATION_PATTERN);
+    expect(patterns.get('.spec.forecast.horizon')).toBe(DURATION_PATTERN);
+    expect(patterns.get('.spec.forecast.retrainEvery')).toBe(DURATION_PATTERN);
+    expect(patterns.get('.spec.forecast.seasonality[]')).toBe(DURATION_PATTERN);
+    expect(patterns.get('.spec.scaling.scaleDown.stabilizationWindow')).toBe(DURATION_PATTERN);
+    expect(patterns.get('.spec.scaling.leadTime')).toBe(`^(Auto|${DURATION_PATTERN.slice(1, -1)})$`);
+    expect(patterns.get('.spec.metrics[].targetPerReplica')).toBe(QUANTITY_PATTERN);
+    expect(patterns.get('.spec.scaling.headroom')).toBe(PERCENT_PATTERN);
+  });
+});
+
+function metricsNamed(count: number): PredictiveScalerSpec['metrics'] {
+  return Array.from({ length: count }, (_, i) => ({ name: `m${i}`, query: `sum(rate(requests_${i}[1m]))`, targetPerReplica: '10' }));
+}
+
+function walk(schema: V1JSONSchemaProps, path: string, visit: (schema: V1JSONSchemaProps, path: string) => void): void {
+  visit(schema, path);
+  for (const [name, child] of Object.entries(schema.properties ?? {})) walk(child, `${path}.${name}`, visit);
+  if (schema.items && !Array.isArray(schema.items)) walk(schema.items as V1JSONSchemaProps, `${path}[]`, visit);
+}
+
+interface Table {
+  columnDefinitions: Array<{ name: string }>;
+  rows: Array<{ cells: unknown[] }>;
+}
+
+/** GET as a meta.k8s.io Table, the server-side printing `kubectl get` uses. */
+async function getTable(kc: KubeConfig, path: string): Promise<Table> {
+  const url = new URL(path, kc.getCurrentCluster()!.server);
+  const options: import('node:https').RequestOptions = {
+    method: 'GET',
+    headers: { Accept: 'application/json;as=Table;v=v1;g=meta.k8s.io' },
+  };
+  await kc.applyToHTTPSOptions(options);
+  return new Promise((resolveTable, reject) => {
+    const req = request(url, options, (res) => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (chunk: string) => (body += chunk));
+      res.on('end', () => (res.statusCode === 200 ? resolveTable(JSON.parse(body) as Table) : reject(new Error(`${res.statusCode} ${body}`))));
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
