@@ -4,7 +4,8 @@
 import type { ModelName } from '../api/types.js';
 import type { ScalerConfig } from '../api/config.js';
 import { createForecaster, resolveModel } from '../forecast/registry.js';
-import { InsufficientHistoryError, type Forecast, type Forecaster, type Series } from '../forecast/types.js';
+import { formatDuration } from '../api/units.js';
+import type { Forecast, Forecaster, Series } from '../forecast/types.js';
 
 export interface ModelOutcome {
   requestedModel: ModelName;
@@ -22,6 +23,8 @@ export interface ModelOutcome {
 }
 
 interface Entry {
+  /** The spec's model when this entry was fitted: a different request must refit, not reuse it. */
+  requested: ModelName;
   model: ModelName;
   seasonalityKey: string;
   forecaster: Forecaster;
@@ -60,8 +63,7 @@ export class ModelManager {
     const due =
       !entry ||
       entry.seasonalityKey !== seasonalityKey ||
-      !FALLBACK_CHAIN.slice(FALLBACK_CHAIN.indexOf(resolved.model)).includes(entry.model) ||
-      (entry.model !== resolved.model && !entry.fallbackReason) ||
+      entry.requested !== requested ||
       now - entry.trainedAt >= cfg.forecast.retrainEveryMs;
 
     if (!due) {
@@ -74,15 +76,30 @@ export class ModelManager {
       }
     }
 
+    // Too little history is not a model failure: scale reactively until there is enough, rather
+    // than planning on a weaker model fitted to a few minutes of data.
+    const need = Math.max(
+      this.create(resolved.model, { seasonality: cfg.forecast.seasonality }).minHistoryPoints(series.stepMs),
+      2 * Math.ceil(cfg.forecast.horizonMs / series.stepMs),
+    );
+    if (have < need) {
+      this.entries.delete(key);
+      return {
+        requestedModel: requested,
+        trained: false,
+        unavailable: {
+          reason: 'InsufficientHistory',
+          message: `${resolved.model} needs ${need} points of history (${formatDuration(need * series.stepMs)} at step ${formatDuration(series.stepMs)}), have ${have}`,
+        },
+      };
+    }
+
     const chain = FALLBACK_CHAIN.slice(FALLBACK_CHAIN.indexOf(resolved.model));
     const failures: string[] = [];
-    let shortest: InsufficientHistoryError | undefined;
     for (const model of chain) {
       const forecaster = this.create(model, { seasonality: cfg.forecast.seasonality });
-      const need = forecaster.minHistoryPoints(series.stepMs);
-      if (have < need) {
-        shortest ??= new InsufficientHistoryError(have, need);
-        failures.push(`${model}: needs ${need} points, have ${have}`);
+      if (have < forecaster.minHistoryPoints(series.stepMs)) {
+        failures.push(`${model}: needs ${forecaster.minHistoryPoints(series.stepMs)} points, have ${have}`);
         continue;
       }
       const t0 = this.timer();
@@ -91,28 +108,15 @@ export class ModelManager {
         const forecast = forecaster.predict(steps, quantiles);
         this.opts.onTrained?.(model, (this.timer() - t0) / 1000);
         const fallbackReason =
-          model === resolved.model
-            ? resolved.fallbackReason
-            : `${resolved.model} failed (${failures.join('; ')}); using ${model}`;
-        const fresh: Entry = { model, seasonalityKey, forecaster, trainedAt: now, fallbackReason };
+          model === resolved.model ? resolved.fallbackReason : `${resolved.model} failed (${failures.join('; ')}); using ${model}`;
+        const fresh: Entry = { requested, model, seasonalityKey, forecaster, trainedAt: now, fallbackReason };
         this.entries.set(key, fresh);
         return this.outcome(requested, fresh, forecast, true);
       } catch (err) {
-        if (err instanceof InsufficientHistoryError) shortest ??= err;
         failures.push(`${model}: ${(err as Error).message}`);
       }
     }
     this.entries.delete(key);
-    if (shortest && failures.every((f) => /needs|need at least/.test(f))) {
-      return {
-        requestedModel: requested,
-        trained: false,
-        unavailable: {
-          reason: 'InsufficientHistory',
-          message: `not enough history to forecast: ${failures[failures.length - 1]} (one point per ${cfg.forecast.stepMs / 1000}s step); scaling reactively until there is`,
-        },
-      };
-    }
     return {
       requestedModel: requested,
       trained: false,

@@ -1,8 +1,10 @@
 // events.k8s.io/v1 Events about a PredictiveScaler. Identical notes within a short window are not
 // repeated, so a scaler stuck in one bad state does not flood the namespace.
-import { EventsV1Api, type KubeConfig } from '@kubernetes/client-node';
+import { randomBytes } from 'node:crypto';
+import { EventsV1Api, V1MicroTime, type KubeConfig } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import { API_VERSION, KIND, type PredictiveScaler } from '../api/types.js';
+import { apiErrorMessage } from './errors.js';
 
 export interface ScalerEvent {
   type: 'Normal' | 'Warning';
@@ -17,9 +19,9 @@ export interface EventRecorder {
 
 export const REPORTING_CONTROLLER = 'autoscaling.prescale.dev/operator';
 
-/** MicroTime as the API server parses it: RFC 3339 with six fractional digits. */
-export function microTime(d: Date): string {
-  return d.toISOString().replace(/\.(\d{3})Z$/, '.$1000Z');
+/** Unique per event, like client-go's `<object>.<unix nanoseconds in hex>`. */
+export function eventName(objectName: string, timeMs: number): string {
+  return `${objectName}.${(BigInt(timeMs) * 1_000_000n).toString(16)}${randomBytes(2).toString('hex')}`;
 }
 
 export class KubeEventRecorder implements EventRecorder {
@@ -48,8 +50,8 @@ export class KubeEventRecorder implements EventRecorder {
       await this.api.createNamespacedEvent({
         namespace,
         body: {
-          metadata: { generateName: `${name}.`, namespace },
-          eventTime: microTime(new Date(t)) as unknown as Date,
+          metadata: { name: eventName(name, t), namespace },
+          eventTime: new V1MicroTime(t),
           reportingController: REPORTING_CONTROLLER,
           reportingInstance: this.instance,
           action: event.action,
@@ -61,7 +63,7 @@ export class KubeEventRecorder implements EventRecorder {
       });
     } catch (err) {
       this.recent.delete(key);
-      this.logger.warn({ namespace, scaler: name, reason: event.reason, err: (err as Error).message }, 'could not record event');
+      this.logger.warn({ namespace, scaler: name, reason: event.reason, err: apiErrorMessage(err) }, 'could not record event');
     }
   }
 

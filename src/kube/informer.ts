@@ -58,7 +58,8 @@ export class ResilientInformer<T extends KubernetesObject> {
   }
 
   private onError(err: unknown): void {
-    if (this.stopped) return;
+    // One restart at a time: a second error while one is pending must not start a second watch.
+    if (this.stopped || this.timer !== undefined) return;
     this.failures++;
     const min = this.opts.minBackoffMs ?? 500;
     const max = this.opts.maxBackoffMs ?? 30_000;
