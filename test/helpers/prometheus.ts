@@ -34,6 +34,11 @@ export interface StartPrometheusOptions {
   /** e.g. "1m"; Prometheus' default is 5m. */
   lookbackDelta?: string;
   extraArgs?: string[];
+  /**
+   * Require HTTP basic auth (Prometheus' --web.config.file). Prometheus stores only the bcrypt hash
+   * of the password; the plain password is used here to probe readiness.
+   */
+  basicAuth?: { username: string; password: string; bcryptHash: string };
   prometheusBinary?: string;
   promtoolBinary?: string;
   /** How long to wait for /-/ready. Default 60 s. */
@@ -68,6 +73,9 @@ export async function startPrometheus(options: StartPrometheusOptions = {}): Pro
   const configFile = join(workDir, 'prometheus.yml');
   try {
     await writeFile(configFile, prometheusConfig(options.scrapeConfigs ?? []));
+    if (options.basicAuth) {
+      await writeFile(join(workDir, 'web.yml'), `basic_auth_users:\n  ${options.basicAuth.username}: '${options.basicAuth.bcryptHash}'\n`);
+    }
     if (options.series && options.series.some((s) => s.points.length > 0)) {
       const metricsFile = join(workDir, 'history.om');
       await writeFile(metricsFile, toOpenMetrics(options.series));
@@ -90,8 +98,12 @@ export async function startPrometheus(options: StartPrometheusOptions = {}): Pro
     `--web.listen-address=127.0.0.1:${port}`,
     '--log.level=warn',
     ...(options.lookbackDelta ? [`--query.lookback-delta=${options.lookbackDelta}`] : []),
+    ...(options.basicAuth ? [`--web.config.file=${join(workDir, 'web.yml')}`] : []),
     ...(options.extraArgs ?? []),
   ];
+  const readyHeaders: Record<string, string> = options.basicAuth
+    ? { authorization: `Basic ${Buffer.from(`${options.basicAuth.username}:${options.basicAuth.password}`).toString('base64')}` }
+    : {};
   const binary = options.prometheusBinary ?? 'prometheus';
   const readyTimeoutMs = options.readyTimeoutMs ?? 60_000;
 
@@ -111,7 +123,7 @@ export async function startPrometheus(options: StartPrometheusOptions = {}): Pro
     current.stderr?.on('data', keepTail);
     current.once('exit', () => running.delete(current));
     try {
-      await waitReady(url, current, readyTimeoutMs, () => logTail);
+      await waitReady(url, current, readyTimeoutMs, () => logTail, readyHeaders);
     } catch (error) {
       await stop();
       throw error;
@@ -215,12 +227,12 @@ async function terminate(child: ChildProcess): Promise<void> {
   clearTimeout(timer);
 }
 
-async function waitReady(url: string, child: ChildProcess, timeoutMs: number, log: () => string): Promise<void> {
+async function waitReady(url: string, child: ChildProcess, timeoutMs: number, log: () => string, headers: Record<string, string>): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     if (child.exitCode !== null || child.signalCode !== null) throw new Error(`Prometheus exited during start-up:\n${log()}`);
     try {
-      const response = await fetch(`${url}/-/ready`, { signal: AbortSignal.timeout(1_000) });
+      const response = await fetch(`${url}/-/ready`, { headers, signal: AbortSignal.timeout(1_000) });
       if (response.ok) return;
     } catch {
       // not listening yet

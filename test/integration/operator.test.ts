@@ -19,10 +19,9 @@ import { startOperator, type RunningOperator } from '../../src/operator/operator
 import { startControlPlane, mintServiceAccountToken, type ControlPlane } from '../helpers/envtest.js';
 import { applyKustomization, applyManifests } from '../helpers/manifests.js';
 import { startPrometheus, type PrometheusHandle } from '../helpers/prometheus.js';
+import { DAY, MIN, dailyPlateau, minutePoints } from '../helpers/history.js';
 
 const NS = 'shop';
-const MIN = 60_000;
-const DAY = 24 * 60 * MIN;
 const BASE = 100;
 const PEAK = 1000;
 const PER_REPLICA = 50;
@@ -38,17 +37,9 @@ let logPath: string;
 const started = Date.now();
 const rampStart = started + RAMP_IN_MS;
 
-/** Demand with a one-hour plateau every day at the time of day of `rampStart`. */
-function demand(t: number): number {
-  const sinceRamp = (((t - rampStart) % DAY) + DAY) % DAY;
-  return sinceRamp < 60 * MIN ? PEAK : BASE;
-}
-
-function history(from: number, to: number, f: (t: number) => number): [number, number][] {
-  const points: [number, number][] = [];
-  for (let t = Math.ceil(from / MIN) * MIN; t <= to; t += MIN) points.push([t, f(t)]);
-  return points;
-}
+/** A one-hour plateau every day at the time of day of `rampStart`. */
+const demand = dailyPlateau(rampStart, BASE, PEAK);
+const history = minutePoints;
 
 type TargetRef = { apiVersion: string; kind: string; name: string };
 

@@ -1,0 +1,109 @@
+// The compiled `prescale` command as a user runs it: forecast against a real Prometheus, version,
+// help, and one-line errors with a non-zero exit.
+import { execFile } from 'node:child_process';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DAY, MIN, dailyPlateau, minutePoints } from '../helpers/history.js';
+import { startPrometheus, type PrometheusHandle } from '../helpers/prometheus.js';
+
+const run = promisify(execFile);
+const CLI = 'dist/cli/main.js';
+let prom: PrometheusHandle;
+let dir: string;
+const now = Date.now();
+const demand = dailyPlateau(now + 3 * MIN, 100, 1000);
+
+async function prescale(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  try {
+    const { stdout, stderr } = await run('node', [CLI, ...args], { timeout: 60_000 });
+    return { code: 0, stdout, stderr };
+  } catch (err) {
+    const e = err as { code: number; stdout: string; stderr: string };
+    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
+  }
+}
+
+const manifest = (query: string) => `
+apiVersion: autoscaling.prescale.dev/v1alpha1
+kind: PredictiveScaler
+metadata: {name: checkout, namespace: shop}
+spec:
+  scaleTargetRef: {apiVersion: apps/v1, kind: Deployment, name: checkout}
+  minReplicas: 2
+  maxReplicas: 60
+  metrics:
+  - {name: rps, query: '${query}', targetPerReplica: "50"}
+  forecast: {model: HoltWinters, history: 3d, step: 1m, horizon: 30m, seasonality: Auto, quantile: 0.9}
+  scaling: {leadTime: 5m, headroom: "10%"}
+`;
+
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'prescale-cli-'));
+  const [, handle] = await Promise.all([
+    run('npx', ['tsc', '-p', 'tsconfig.build.json'], { timeout: 120_000 }),
+    startPrometheus({ series: [{ name: 'demand', labels: { app: 'web' }, points: minutePoints(now - 3 * DAY, now - MIN, demand) }] }),
+  ]);
+  prom = handle;
+  await writeFile(join(dir, 'scaler.yaml'), manifest('sum(demand{app="web"})'));
+  await writeFile(join(dir, 'bad.yaml'), manifest('sum(rate(demand[1m]'));
+}, 180_000);
+
+afterAll(async () => {
+  await prom?.close();
+  if (dir) await rm(dir, { recursive: true, force: true });
+});
+
+describe('prescale command line', () => {
+  it('forecast --json predicts the coming ramp and says what it would do', async () => {
+    const r = await prescale('forecast', '-f', join(dir, 'scaler.yaml'), '--prometheus-url', prom.url, '--json');
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    const out = JSON.parse(r.stdout);
+    expect(out.scaler).toBe('shop/checkout');
+    expect(out.currentReplicas).toBe(2);
+    // 1000 / 50 * 1.1 = 22 at the forecast's planning quantile, well above today's 100 / 50 = 2.
+    expect(out.decision.desiredReplicas).toBeGreaterThanOrEqual(22);
+    expect(out.decision.reason).toBe('ScaleUp');
+    expect(out.models[0]).toMatchObject({ metric: 'rps', model: 'HoltWinters' });
+    expect(out.models[0].details.seasonMs).toBe(DAY);
+    expect(out.forecast.peak).toBeGreaterThan(800);
+  });
+
+  it('forecast prints a readable explanation', async () => {
+    const r = await prescale('forecast', '-f', join(dir, 'scaler.yaml'), '--prometheus-url', prom.url, '--current-replicas', '5');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/^replicas: 5 -> \d+ \(ScaleUp\)$/m);
+    expect(r.stdout).toMatch(/^why: +rps forecast p90 peak/m);
+  });
+
+  it('errors are one line on stderr with a non-zero exit', async () => {
+    const bad = await prescale('forecast', '-f', join(dir, 'bad.yaml'), '--prometheus-url', prom.url);
+    expect(bad.code).toBe(1);
+    expect(bad.stderr.trim().split('\n')).toHaveLength(1);
+    expect(bad.stderr).toMatch(/^prescale: error: Prometheus rejected the query: .*parse error/);
+
+    const missing = await prescale('forecast', '-f', join(dir, 'nope.yaml'));
+    expect(missing.code).toBe(1);
+    expect(missing.stderr).toMatch(/^prescale: error: .*nope\.yaml/);
+
+    const noUrl = await prescale('forecast', '-f', join(dir, 'scaler.yaml'));
+    expect(noUrl.stderr).toMatch(/no Prometheus URL: pass --prometheus-url/);
+  });
+
+  it('version and --help', async () => {
+    const v = await prescale('version');
+    expect(v.stdout).toMatch(/^prescale \d+\.\d+\.\d+\n$/);
+    for (const cmd of ['run', 'forecast', 'version']) {
+      const h = await prescale(cmd, '--help');
+      expect(h.code).toBe(0);
+      expect(h.stdout).toMatch(new RegExp(`Usage: prescale ${cmd}`));
+    }
+    const run = await prescale('run', '--help');
+    for (const flag of ['--kubeconfig', '--namespace', '--prometheus-url', '--metrics-bind-address', '--health-probe-bind-address', '--leader-elect', '--concurrency', '--log-level']) {
+      expect(run.stdout).toContain(flag);
+    }
+  });
+});
