@@ -80,8 +80,10 @@ export class Controller {
   start(): void {
     if (this.running) return;
     this.running = true;
-    this.queue.start((key) => this.handle(key));
+    // Enqueue before starting, so these collapse with keys the informer's initial list already
+    // queued instead of marking keys that are already being handled for a second round.
     for (const s of this.opts.informer.cache.list()) this.queue.add(scalerKey(s));
+    this.queue.start((key) => this.handle(key));
   }
 
   async stop(): Promise<void> {

@@ -27,7 +27,10 @@ export class HistoryCache {
     const start = end - Math.floor(historyMs / stepMs) * stepMs + stepMs;
     const cached = this.entries.get(key);
     let series: Series;
-    if (cached && cached.query === query && cached.stepMs === stepMs && lastTime(cached.series) >= start) {
+    // The cache must reach back to the new window's start: after spec.forecast.history grew, the
+    // older part has never been read, and the tail query alone would leave it NaN.
+    const covers = cached !== undefined && cached.series.start <= start && lastTime(cached.series) >= start;
+    if (cached && covers && cached.query === query && cached.stepMs === stepMs) {
       const from = Math.max(start, lastTime(cached.series) - OVERLAP_STEPS * stepMs);
       const tail = from <= end ? await source.queryRangeSeries(query, from, end, stepMs) : undefined;
       series = splice(cached.series, tail, start, end, stepMs);
