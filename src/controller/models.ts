@@ -3,6 +3,7 @@
 // new points. A model that fails falls back along a chain of simpler statistical models.
 import type { ModelName } from '../api/types.js';
 import type { ScalerConfig } from '../api/config.js';
+import { backtest } from '../forecast/backtest.js';
 import { createForecaster, resolveModel } from '../forecast/registry.js';
 import { formatDuration } from '../api/units.js';
 import type { Forecast, Forecaster, Series } from '../forecast/types.js';
@@ -19,6 +20,11 @@ export interface ModelOutcome {
   unavailable?: { reason: 'InsufficientHistory' | 'ModelFailed'; message: string };
   /** True when this call (re)fitted the model. */
   trained: boolean;
+  /**
+   * Out-of-sample MASE measured when the model was trained: refitted on the history before each of a
+   * few recent origins and scored on the horizon after it (undefined when the history is too short).
+   */
+  mase?: number;
   details?: Record<string, unknown>;
 }
 
@@ -30,6 +36,7 @@ interface Entry {
   forecaster: Forecaster;
   trainedAt: number;
   fallbackReason?: string;
+  mase?: number;
 }
 
 const FALLBACK_CHAIN: ModelName[] = ['HoltWinters', 'SeasonalNaive', 'Linear'];
@@ -109,7 +116,8 @@ export class ModelManager {
         this.opts.onTrained?.(model, (this.timer() - t0) / 1000);
         const fallbackReason =
           model === resolved.model ? resolved.fallbackReason : `${resolved.model} failed (${failures.join('; ')}); using ${model}`;
-        const fresh: Entry = { requested, model, seasonalityKey, forecaster, trainedAt: now, fallbackReason };
+        const mase = validationMase(series, () => this.create(model, { seasonality: cfg.forecast.seasonality }), cfg);
+        const fresh: Entry = { requested, model, seasonalityKey, forecaster, trainedAt: now, fallbackReason, mase };
         this.entries.set(key, fresh);
         return this.outcome(requested, fresh, forecast, true);
       } catch (err) {
@@ -136,7 +144,29 @@ export class ModelManager {
       trainedAt: e.trainedAt,
       fallbackReason: e.fallbackReason,
       trained,
+      mase: e.mase,
       details: e.forecaster.describe(),
     };
+  }
+}
+
+/** Origins of the validation backtest run at each training. */
+const VALIDATION_FOLDS = 3;
+
+/**
+ * MASE over the last few horizons of the history, each forecast from a model fitted only on what came
+ * before it: what the model is worth out of sample, for status.models and prescale_model_mase.
+ */
+function validationMase(series: Series, make: () => Forecaster, cfg: ScalerConfig): number | undefined {
+  const horizonSteps = Math.max(1, Math.ceil(cfg.forecast.horizonMs / series.stepMs));
+  const n = series.values.length;
+  const probe = make();
+  const warmupSteps = Math.max(probe.minHistoryPoints(series.stepMs), n - VALIDATION_FOLDS * horizonSteps);
+  if (warmupSteps + horizonSteps > n) return undefined;
+  try {
+    const score = backtest(series, { model: make }, { horizonSteps, warmupSteps, folds: VALIDATION_FOLDS, quantile: cfg.forecast.quantile }).models[0];
+    return score && score.folds > 0 && Number.isFinite(score.mase) ? score.mase : undefined;
+  } catch {
+    return undefined;
   }
 }

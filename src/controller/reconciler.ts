@@ -3,7 +3,7 @@
 // status, Events, logs and metrics. Level-triggered: everything is re-read on every call.
 import type { Logger } from 'pino';
 import { DEFAULT_LEAD_TIME_MS, SpecError, toScalerConfig, type ScalerConfig } from '../api/config.js';
-import { PAUSED_ANNOTATION, type Condition, type PredictiveScaler, type PredictiveScalerStatus } from '../api/types.js';
+import { PAUSED_ANNOTATION, type Condition, type ModelStatus, type PredictiveScaler, type PredictiveScalerStatus } from '../api/types.js';
 import { formatDuration } from '../api/units.js';
 import { decide } from '../decision/decide.js';
 import { pruneHistory } from '../decision/history.js';
@@ -253,7 +253,8 @@ export class Reconciler {
       const steps = forecastSteps(series, cfg, now, leadTimeMs);
       const outcome = this.deps.models.forecast(`${key}/${m.name}`, series, cfg, steps, quantiles);
       outcomes.set(m.name, outcome);
-      if (outcome.trained) log.info({ metric: m.name, model: outcome.model, details: outcome.details }, 'model trained');
+      if (outcome.trained) log.info({ metric: m.name, model: outcome.model, mase: outcome.mase, details: outcome.details }, 'model trained');
+      if (outcome.model && outcome.mase !== undefined) this.deps.metrics.modelMase.set({ ...labels, model: outcome.model }, outcome.mase);
       this.reportFallback(labels, memory, outcome);
 
       const mm = memory.metrics.get(m.name) ?? { forecasts: [] };
@@ -300,9 +301,17 @@ export class Reconciler {
 
     const summary = forecastSummary(cfg, decision, outcomes, report.now);
     if (summary) s.forecast = summary;
-    const models = new Map<string, { name: string; trainedAt?: string }>();
+    // One entry per model; with several metrics on one model, the worst (highest) MASE is shown.
+    const models = new Map<string, ModelStatus>();
     for (const o of outcomes.values()) {
-      if (o.model) models.set(o.model, { name: o.model, ...(o.trainedAt ? { trainedAt: new Date(o.trainedAt).toISOString() } : {}) });
+      if (!o.model) continue;
+      const prev = models.get(o.model);
+      const mase = o.mase === undefined ? prev?.mase : Math.max(o.mase, prev?.mase ?? -Infinity);
+      models.set(o.model, {
+        name: o.model,
+        ...(mase !== undefined ? { mase: Number(mase.toPrecision(3)) } : {}),
+        ...(o.trainedAt ? { trainedAt: new Date(o.trainedAt).toISOString() } : {}),
+      });
     }
     if (models.size > 0) s.models = [...models.values()];
 

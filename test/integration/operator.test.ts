@@ -19,7 +19,7 @@ import { startOperator, type RunningOperator } from '../../src/operator/operator
 import { startControlPlane, mintServiceAccountToken, type ControlPlane } from '../helpers/envtest.js';
 import { applyKustomization, applyManifests } from '../helpers/manifests.js';
 import { startPrometheus, type PrometheusHandle } from '../helpers/prometheus.js';
-import { DAY, MIN, dailyPlateau, minutePoints } from '../helpers/history.js';
+import { DAY, MIN, dailyPlateau, minutePoints, withNoise } from '../helpers/history.js';
 
 const NS = 'shop';
 const BASE = 100;
@@ -38,7 +38,7 @@ const started = Date.now();
 const rampStart = started + RAMP_IN_MS;
 
 /** A one-hour plateau every day at the time of day of `rampStart`. */
-const demand = dailyPlateau(rampStart, BASE, PEAK);
+const demand = withNoise(dailyPlateau(rampStart, BASE, PEAK), 3);
 const history = minutePoints;
 
 type TargetRef = { apiVersion: string; kind: string; name: string };
@@ -211,6 +211,7 @@ describe('operator against a real API server and Prometheus', () => {
     expect(s.status?.forecast?.model).toBe('HoltWinters');
     expect(s.status?.forecast?.peak).toBeGreaterThan(PEAK * 0.8);
     expect(s.status?.leadTime).toBe('5m');
+    expect(s.status?.models?.[0]).toMatchObject({ name: 'HoltWinters', mase: expect.any(Number) });
     expect(s.status?.explanation).toMatch(/rps forecast p90/);
     expect(s.status?.explanation).toMatch(/reactive 2\b/);
     expect(condition(s, 'Ready')?.status).toBe('True');
@@ -229,6 +230,8 @@ describe('operator against a real API server and Prometheus', () => {
     expect(metrics).toMatch(/prescale_scale_actions_total\{namespace="shop",scaler="web",direction="up"\} 1/);
     expect(metrics).toMatch(/prescale_forecast_value\{namespace="shop",scaler="web",metric="rps",quantile="0.9"\}/);
     expect(metrics).toMatch(/prescale_reconcile_duration_seconds_count \d+/);
+    expect(metrics).toMatch(/prescale_model_mase\{namespace="shop",scaler="web",metric="rps",model="HoltWinters"\} \d/);
+    expect(metrics).toMatch(/prescale_observed_value\{namespace="shop",scaler="web",metric="rps"\} (9[7-9]|10[0-3])/);
 
     const lines = (await readFile(logPath, 'utf8')).split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, unknown>);
     const scaledLine = lines.find((l) => l.msg === 'scaled up');
@@ -283,6 +286,15 @@ describe('operator against a real API server and Prometheus', () => {
     await createScaler(scalerManifest('ghost', 'does-not-exist'));
     const s = await eventually('target condition', () => getScaler('ghost'), (x) => condition(x, 'AbleToScale')?.reason === 'TargetNotFound');
     expect(condition(s, 'AbleToScale')!.message).toMatch(/Deployment shop\/does-not-exist does not exist/);
+    // Reconciled again every interval, but an unchanged status is not written again.
+    await new Promise((r) => setTimeout(r, 7000));
+    expect((await getScaler('ghost')).metadata.resourceVersion).toBe(s.metadata.resourceVersion);
+  });
+
+  it('serves health and readiness probes', async () => {
+    const base = `http://127.0.0.1:${operator.servers.probes!.port}`;
+    expect((await fetch(`${base}/healthz`)).status).toBe(200);
+    expect((await fetch(`${base}/readyz`)).status).toBe(200);
   });
 
   it('scales reactively while history is too short to forecast', async () => {

@@ -333,8 +333,10 @@ describe('ModelManager fallbacks and failures', () => {
     models.forecast('lin', extend(history, 1), config({ model: 'Linear' }), STEPS, QUANTILES);
     models.forecast('sn', extend(history, 1), config({ model: 'SeasonalNaive' }), STEPS, QUANTILES);
 
+    // The first fitted forecaster of each name is the one serving; later ones score the validation folds.
     const fitted = created.filter((f): f is FakeForecaster => f instanceof FakeForecaster && f.fits > 0);
-    expect(fitted.map((f) => [f.name, f.fits, f.updates])).toEqual([
+    const serving = ['Linear', 'SeasonalNaive'].map((name) => fitted.find((f) => f.name === name)!);
+    expect(serving.map((f) => [f.name, f.fits, f.updates])).toEqual([
       ['Linear', 1, 1],
       ['SeasonalNaive', 2, 0],
     ]);
@@ -380,5 +382,27 @@ describe('ModelManager fallbacks and failures', () => {
     models.forecast('k', history, config({ model: 'Linear' }), STEPS, QUANTILES);
 
     expect(durations).toEqual([0.24]);
+  });
+});
+
+describe('ModelManager validation error', () => {
+  it('scores each training out of sample: a learnable daily cycle gets a MASE well below 1', () => {
+    const { models } = manager();
+    const series = dailySine(3, 30, 3);
+    const outcome = models.forecast('ns/web/rps', series, config({ model: 'HoltWinters', seasonality: ['1d'] }), STEPS, QUANTILES);
+    expect(outcome.trained).toBe(true);
+    expect(outcome.mase).toBeGreaterThan(0);
+    expect(outcome.mase).toBeLessThan(1);
+    // Between trainings the score of the last training is reported again.
+    const again = models.forecast('ns/web/rps', extend(series, 3), config({ model: 'HoltWinters', seasonality: ['1d'] }), STEPS, QUANTILES);
+    expect(again.trained).toBe(false);
+    expect(again.mase).toBe(outcome.mase);
+  });
+
+  it('scores a model that cannot follow the cycle worse than one that can', () => {
+    const series = dailySine(3, 30, 3);
+    const hw = manager().models.forecast('a', series, config({ model: 'HoltWinters', seasonality: ['1d'] }), STEPS, QUANTILES);
+    const linear = manager().models.forecast('b', series, config({ model: 'Linear' }), STEPS, QUANTILES);
+    expect(linear.mase!).toBeGreaterThan(hw.mase!);
   });
 });
