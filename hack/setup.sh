@@ -15,10 +15,12 @@ as_root() {
 }
 
 # Debian packages: prometheus and promtool for the tests; setpriv (util-linux) ties test daemons'
-# lifetime to the test process.
+# lifetime to the test process; chromium for the report rendering test.
 missing=()
 command -v prometheus >/dev/null && command -v promtool >/dev/null || missing+=(prometheus)
 command -v setpriv >/dev/null || missing+=(util-linux)
+# Headless Chromium checks that the HTML reports render (playwright-core drives it; no browser download).
+[ -x /usr/bin/chromium ] || missing+=(chromium)
 if [ ${#missing[@]} -gt 0 ]; then
   log "installing Debian packages: ${missing[*]}"
   as_root apt-get update -qq

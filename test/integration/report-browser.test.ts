@@ -20,11 +20,12 @@ interface Visit {
   networkRequests: string[];
 }
 
-describe.skipIf(!existsSync(CHROMIUM))('HTML reports in a browser', () => {
+describe('HTML reports in a browser', () => {
   let browser: Browser;
   let dir: string;
 
   beforeAll(async () => {
+    if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: run hack/setup.sh (installs Debian's chromium)`);
     dir = await mkdtemp(join(tmpdir(), 'prescale-report-'));
     browser = await chromium.launch({
       executablePath: CHROMIUM,
