@@ -5,6 +5,7 @@ import { Command, InvalidArgumentError } from 'commander';
 import { createLogger, isLogLevel } from '../observability/logger.js';
 import { startOperator } from '../operator/operator.js';
 import { PrometheusClient } from '../prometheus/client.js';
+import { addEvaluationCommands } from './evaluate-commands.js';
 import { formatOneShot, forecastOnce, readScalerManifest } from './one-shot.js';
 
 function packageVersion(): string {
@@ -81,8 +82,6 @@ export function buildProgram(): Command {
       };
       process.on('SIGTERM', () => shutdown('SIGTERM'));
       process.on('SIGINT', () => shutdown('SIGINT'));
-      await operator.done;
-      process.exit(1);
     });
 
   program
@@ -102,6 +101,8 @@ export function buildProgram(): Command {
       });
       process.stdout.write(opts.json ? `${JSON.stringify(result, null, 2)}\n` : `${formatOneShot(result)}\n`);
     });
+
+  addEvaluationCommands(program);
 
   program
     .command('version')

@@ -52,15 +52,13 @@ export interface ControllerOptions {
 }
 
 export class Controller {
-  private readonly queue: WorkQueue;
+  /** A fresh queue per run: a shut-down queue takes no more work, and a new leadership term starts clean. */
+  private queue: WorkQueue;
   private readonly seen = new Map<string, PredictiveScaler>();
   private running = false;
 
   constructor(private readonly opts: ControllerOptions) {
-    this.queue = new WorkQueue({
-      concurrency: opts.concurrency,
-      onError: (key, err) => this.onError(key, err),
-    });
+    this.queue = this.newQueue();
     const onChange = (obj: PredictiveScaler) => {
       const key = scalerKey(obj);
       const before = this.seen.get(key);
@@ -76,7 +74,14 @@ export class Controller {
     });
   }
 
-  /** Starts handling queued keys and enqueues every known scaler. The informer must have synced. */
+  private newQueue(): WorkQueue {
+    return new WorkQueue({ concurrency: this.opts.concurrency, onError: (key, err) => this.onError(key, err) });
+  }
+
+  /**
+   * Starts handling queued keys and enqueues every known scaler. The informer must have synced. May be
+   * called again after stop(), e.g. when leadership is won back.
+   */
   start(): void {
     if (this.running) return;
     this.running = true;
@@ -88,7 +93,9 @@ export class Controller {
 
   async stop(): Promise<void> {
     this.running = false;
-    await this.queue.shutdown({ drain: true });
+    const queue = this.queue;
+    this.queue = this.newQueue();
+    await queue.shutdown({ drain: true });
   }
 
   queueLength(): number {

@@ -37,8 +37,6 @@ export interface OperatorOptions {
 
 export interface RunningOperator {
   servers: HttpServers;
-  /** Resolves when the operator stopped on its own (lost leadership): exit non-zero then. */
-  done: Promise<'lost-leadership'>;
   isLeader(): boolean;
   /** Graceful stop: finish in-flight reconciles, release the lease, close servers. */
   stop(): Promise<void>;
@@ -89,34 +87,38 @@ export async function startOperator(o: OperatorOptions): Promise<RunningOperator
   synced = true;
   log.info('informer caches synced');
 
-  let resolveDone!: (v: 'lost-leadership') => void;
-  const done = new Promise<'lost-leadership'>((r) => (resolveDone = r));
   let stopping = false;
   let elector: LeaderElector | undefined;
+  let campaign: Promise<void> = Promise.resolve();
   if (o.leaderElect) {
-    elector = new LeaderElector({
-      api: o.kubeConfig.makeApiClient(CoordinationV1Api),
-      namespace: o.leaderElectionNamespace,
-      name: o.leaderElectionId,
-      identity,
-      leaseDurationMs: o.leaseDurationMs,
-      renewDeadlineMs: o.renewDeadlineMs,
-      retryPeriodMs: o.retryPeriodMs,
-      logger: log,
-    });
-    void elector.run({
-      onStartedLeading: () => {
-        log.info({ identity }, 'became leader; reconciling');
-        metrics.leader.set(1);
-        controller.start();
-      },
-      onStoppedLeading: () => {
-        metrics.leader.set(0);
-        if (stopping) return;
-        log.error({ identity }, 'lost leadership; stopping so that only one operator acts');
-        void controller.stop().then(() => resolveDone('lost-leadership'));
-      },
-    });
+    // One leadership term after another: a replica that loses the lease stops reconciling, waits for
+    // its in-flight reconciles, and campaigns again, so it never acts alongside a new leader.
+    campaign = (async () => {
+      while (!stopping) {
+        elector = new LeaderElector({
+          api: o.kubeConfig.makeApiClient(CoordinationV1Api),
+          namespace: o.leaderElectionNamespace,
+          name: o.leaderElectionId,
+          identity,
+          leaseDurationMs: o.leaseDurationMs,
+          renewDeadlineMs: o.renewDeadlineMs,
+          retryPeriodMs: o.retryPeriodMs,
+          logger: log,
+        });
+        await elector.run({
+          onStartedLeading: () => {
+            log.info({ identity }, 'became leader; reconciling');
+            metrics.leader.set(1);
+            controller.start();
+          },
+          onStoppedLeading: () => {
+            metrics.leader.set(0);
+            if (!stopping) log.error({ identity }, 'lost leadership; stopped reconciling until the lease is won again');
+          },
+        });
+        await controller.stop();
+      }
+    })();
   } else {
     metrics.leader.set(1);
     controller.start();
@@ -124,13 +126,13 @@ export async function startOperator(o: OperatorOptions): Promise<RunningOperator
 
   return {
     servers,
-    done,
     isLeader: () => (elector ? elector.isLeader() : true),
     async stop() {
       stopping = true;
       log.info('shutting down: finishing in-flight reconciles');
       await controller.stop();
-      if (elector) await elector.release();
+      await elector?.release();
+      await campaign;
       await Promise.all([informer.stop(), hpas.informer.stop()]);
       await servers.close();
       log.info('stopped');

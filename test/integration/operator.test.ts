@@ -188,6 +188,11 @@ beforeAll(async () => {
     leaderElectionNamespace: 'prescale-system',
     leaderElectionId: 'prescale-operator',
     concurrency: 4,
+    // Short enough that the API server restart below costs the lease: the operator must stop, win
+    // it back and carry on.
+    leaseDurationMs: 4000,
+    renewDeadlineMs: 3000,
+    retryPeriodMs: 500,
   });
 }, 240_000);
 
@@ -330,6 +335,10 @@ describe('operator against a real API server and Prometheus', () => {
     expect(await eventually('after-restart scaled', () => replicasOf('after-restart'), (r) => r >= 20, 60_000)).toBeGreaterThanOrEqual(20);
     const s = await getScaler('web');
     expect(condition(s, 'Ready')?.status).toBe('True');
+    const messages = (await readFile(logPath, 'utf8')).split('\n').filter(Boolean).map((l) => (JSON.parse(l) as { msg: string }).msg);
+    const lost = messages.indexOf('lost leadership; stopped reconciling until the lease is won again');
+    expect(lost).toBeGreaterThan(-1);
+    expect(messages.slice(lost)).toContain('became leader; reconciling');
   }, 120_000);
 
   it('holds replicas and reports Degraded while Prometheus is down, and recovers', async () => {
