@@ -6,8 +6,8 @@ import { DEFAULT_LEAD_TIME_MS, SpecError, toScalerConfig, type ScalerConfig } fr
 import { PAUSED_ANNOTATION, type Condition, type ModelStatus, type PredictiveScaler, type PredictiveScalerStatus } from '../api/types.js';
 import { formatDuration } from '../api/units.js';
 import { decide } from '../decision/decide.js';
-import { pruneHistory } from '../decision/history.js';
-import type { Decision, MetricInput, RecommendationRecord, ScaleEventRecord } from '../decision/types.js';
+import { DecisionHistory } from '../decision/history.js';
+import type { Decision, MetricInput } from '../decision/types.js';
 import type { Forecast } from '../forecast/types.js';
 import { TargetError } from '../kube/errors.js';
 import type { EventRecorder } from '../kube/events.js';
@@ -61,8 +61,7 @@ interface MetricMemory {
 
 interface ScalerMemory {
   uid?: string;
-  recommendations: RecommendationRecord[];
-  scaleEvents: ScaleEventRecord[];
+  decisions: DecisionHistory;
   metrics: Map<string, MetricMemory>;
   fallbacks: Set<string>;
 }
@@ -158,14 +157,9 @@ export class Reconciler {
       currentReplicas: target.replicas,
       leadTimeMs,
       metrics: inputs,
-      recommendations: memory.recommendations,
-      scaleEvents: memory.scaleEvents,
+      recommendations: memory.decisions.recommendations,
+      scaleEvents: memory.decisions.scaleEvents,
     });
-    memory.recommendations = pruneHistory(
-      [...memory.recommendations, { time: now, replicas: decision.recommendation }],
-      now,
-      cfg.scaling.scaleDownStabilizationMs,
-    );
 
     const paused = scaler.metadata.annotations?.[PAUSED_ANNOTATION] === 'true';
     let scaled: ReconcileResult['scaled'];
@@ -180,7 +174,6 @@ export class Reconciler {
         return { requeueAfterMs: cfg.intervalMs, decision };
       }
       scaled = { from: target.replicas, to: decision.desiredReplicas };
-      memory.scaleEvents = pruneHistory([...memory.scaleEvents, { time: now, ...scaled }], now, 60 * 60_000);
       report.status.lastScaleTime = new Date(now).toISOString();
       report.status.currentReplicas = decision.desiredReplicas;
       const direction = scaled.to > scaled.from ? 'up' : 'down';
@@ -194,6 +187,7 @@ export class Reconciler {
       });
     }
 
+    memory.decisions.record(cfg, now, decision.recommendation, scaled);
     this.describeDecision(report, cfg, decision, problems, outcomes, paused, scaled !== undefined);
     this.deps.metrics.desiredReplicas.set({ namespace, scaler: name }, decision.desiredReplicas);
     log.debug({ desired: decision.desiredReplicas, current: target.replicas, explanation: decision.message }, 'reconciled');
@@ -384,7 +378,7 @@ export class Reconciler {
     if (!m || m.uid !== uid) {
       // A new object under an old name starts with a clean slate.
       if (m) this.forget(key);
-      m = { uid, recommendations: [], scaleEvents: [], metrics: new Map(), fallbacks: new Set() };
+      m = { uid, decisions: new DecisionHistory(), metrics: new Map(), fallbacks: new Set() };
       this.memory.set(key, m);
     }
     return m;

@@ -1,0 +1,154 @@
+// `prescale backtest` and `prescale simulate` (SPEC section 6).
+import { writeFile } from 'node:fs/promises';
+import { basename } from 'node:path';
+import { Command, InvalidArgumentError } from 'commander';
+import { parseDuration } from '../api/units.js';
+import { DEFAULT_BACKTEST_MODELS, runBacktest } from '../evaluate/backtest-run.js';
+import { parseModelName } from '../evaluate/models.js';
+import { renderBacktestReport, renderSimulationReport } from '../report/render.js';
+import { simulate, type PolicyKind } from '../simulate/simulate.js';
+import { loadTrace } from '../traces/csv.js';
+
+const duration = (flag: string) => (value: string) => {
+  try {
+    return parseDuration(value);
+  } catch (err) {
+    throw new InvalidArgumentError(`${flag}: ${(err as Error).message}`);
+  }
+};
+
+const numberList = (check: (n: number) => boolean, what: string) => (value: string) => {
+  const list = value.split(',').map((s) => Number(s.trim()));
+  if (list.length === 0 || list.some((n) => !Number.isFinite(n) || !check(n))) throw new InvalidArgumentError(`expected a comma-separated list of ${what}`);
+  return list;
+};
+
+const positiveNumber = (value: string) => {
+  const n = Number(value);
+  if (!(n > 0)) throw new InvalidArgumentError('must be a number greater than 0');
+  return n;
+};
+
+const wholeNumber = (min: number) => (value: string) => {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < min) throw new InvalidArgumentError(`must be a whole number >= ${min}`);
+  return n;
+};
+
+/** A progress line on stderr, only when stderr is a terminal. */
+function progress(label: string): ((fraction: number) => void) | undefined {
+  if (!process.stderr.isTTY) return undefined;
+  let last = -1;
+  return (fraction) => {
+    const pct = Math.floor(fraction * 100);
+    if (pct === last) return;
+    last = pct;
+    process.stderr.write(`\r${label} ${pct}%${pct >= 100 ? '\n' : ''}`);
+  };
+}
+
+function printNotes(notes: string[]): void {
+  for (const n of notes) process.stderr.write(`note: ${n}\n`);
+}
+
+const fmt = (x: number | null, digits = 3) => (x === null ? '—' : Number(x.toPrecision(digits)).toString());
+
+export function addEvaluationCommands(program: Command): void {
+  program
+    .command('backtest')
+    .description('rolling-origin backtest of the forecasting models on a trace (CSV: timestamp,value)')
+    .requiredOption('--trace <file>', 'the trace, a CSV with a timestamp,value header')
+    .option('--horizon <duration>', 'how far ahead each fold forecasts', duration('--horizon'), parseDuration('30m'))
+    .option('--models <list>', 'comma-separated models', DEFAULT_BACKTEST_MODELS.join(','))
+    .option('--warmup <duration>', 'history before the first origin', duration('--warmup'), parseDuration('3d'))
+    .option('--folds <n>', 'forecast origins, spread evenly after the warm-up', wholeNumber(1), 24)
+    .option('--history <duration>', 'fit on at most this much history before each origin', duration('--history'), parseDuration('7d'))
+    .option('--quantile <q>', 'the planning quantile whose coverage is reported', positiveNumber, 0.9)
+    .option('--json', 'print one JSON object', false)
+    .option('--report <file>', 'write an HTML report with plots')
+    .action(async (opts) => {
+      const points = await loadTrace(opts.trace);
+      const { output, report, notes } = runBacktest({
+        traceName: basename(opts.trace),
+        points,
+        horizonMs: opts.horizon,
+        models: String(opts.models).split(',').map((s) => s.trim()).filter(Boolean),
+        warmupMs: opts.warmup,
+        folds: opts.folds,
+        historyMs: opts.history,
+        quantile: opts.quantile,
+        collectReport: Boolean(opts.report),
+      });
+      if (report) await writeFile(opts.report, renderBacktestReport(report));
+      if (opts.json) {
+        process.stdout.write(`${JSON.stringify(output)}\n`);
+        return;
+      }
+      printNotes(notes);
+      process.stdout.write(`trace ${output.trace}, horizon ${output.horizon}\n`);
+      process.stdout.write(`${'model'.padEnd(16)}${'MASE'.padStart(8)}${'sMAPE%'.padStart(9)}${'coverage'.padStart(10)}${'fit s'.padStart(9)}${'predict ms'.padStart(12)}\n`);
+      for (const m of output.models) {
+        process.stdout.write(
+          `${m.name.padEnd(16)}${fmt(m.mase).padStart(8)}${fmt(m.smape).padStart(9)}${fmt(m.coverage).padStart(10)}${fmt(m.fitSeconds, 2).padStart(9)}${fmt(m.predictMillis, 2).padStart(12)}\n`,
+        );
+      }
+    });
+
+  program
+    .command('simulate')
+    .description('replay a trace through prescale, the HPA and the oracle on a simulated workload, and compare them at equal cost')
+    .requiredOption('--trace <file>', 'the trace, a CSV with a timestamp,value header')
+    .requiredOption('--capacity-per-replica <n>', 'demand one Ready replica can serve', positiveNumber)
+    .option('--startup-delay <duration>', 'time from requesting a replica to it being Ready', duration('--startup-delay'), parseDuration('2m'))
+    .option('--metric-lag <duration>', 'how old the observations every policy sees are', duration('--metric-lag'), parseDuration('1m'))
+    .option('--policies <list>', 'comma-separated: prescale, hpa, oracle', 'prescale,hpa,oracle')
+    .option('--model <name>', 'forecasting model for prescale', 'ensemble')
+    .option('--quantiles <list>', 'planning quantiles, one prescale run each', numberList((n) => n > 0 && n < 1, 'numbers in (0, 1)'), [0.5, 0.8, 0.9, 0.95, 0.99])
+    .option('--hpa-targets <list>', 'HPA target utilizations, one run each', numberList((n) => n > 0 && n <= 1, 'numbers in (0, 1]'), [1, 0.9, 0.8, 0.7, 0.6, 0.5])
+    .option('--warmup <duration>', 'simulated but not scored (models learn from it)', duration('--warmup'), parseDuration('3d'))
+    .option('--lead-time <duration>', 'prescale lead time (default: the start-up delay, what leadTime: Auto learns)', duration('--lead-time'))
+    .option('--min-replicas <n>', 'lower bound for every policy', wholeNumber(0), 1)
+    .option('--max-replicas <n>', 'upper bound for every policy', wholeNumber(1), 1000)
+    .option('--json', 'print one JSON object', false)
+    .option('--report <file>', 'write an HTML report with plots')
+    .action(async (opts) => {
+      const policies = String(opts.policies).split(',').map((s) => s.trim()) as PolicyKind[];
+      for (const p of policies) if (!['prescale', 'hpa', 'oracle'].includes(p)) throw new Error(`--policies: unknown policy "${p}"; use prescale, hpa, oracle`);
+      if (opts.minReplicas > opts.maxReplicas) throw new Error('--min-replicas must not exceed --max-replicas');
+      const points = await loadTrace(opts.trace);
+      const { output, report, notes } = simulate({
+        traceName: basename(opts.trace),
+        points,
+        capacityPerReplica: opts.capacityPerReplica,
+        startupDelayMs: opts.startupDelay,
+        metricLagMs: opts.metricLag,
+        policies,
+        model: parseModelName(opts.model),
+        quantiles: opts.quantiles,
+        hpaTargets: opts.hpaTargets,
+        warmupMs: opts.warmup,
+        leadTimeMs: opts.leadTime,
+        minReplicas: opts.minReplicas,
+        maxReplicas: opts.maxReplicas,
+        collectReport: Boolean(opts.report),
+        onProgress: progress(`simulating ${basename(opts.trace)}`),
+      });
+      if (report) await writeFile(opts.report, renderSimulationReport(report));
+      if (opts.json) {
+        process.stdout.write(`${JSON.stringify(output)}\n`);
+        return;
+      }
+      printNotes(notes);
+      process.stdout.write(`trace ${output.trace}: ${output.evaluatedMinutes} minutes scored, capacity ${output.capacityPerReplica}/replica, start-up ${output.startupDelaySeconds}s\n`);
+      process.stdout.write(`${'policy'.padEnd(18)}${'under min'.padStart(11)}${'under %'.padStart(9)}${'unserved'.padStart(12)}${'replica-min'.padStart(13)}${'events'.padStart(8)}\n`);
+      for (const p of output.policies) {
+        process.stdout.write(
+          `${p.name.padEnd(18)}${fmt(p.underProvisionedMinutes, 5).padStart(11)}${fmt(p.underProvisionedFraction * 100).padStart(9)}${fmt(p.unservedDemand, 4).padStart(12)}${fmt(p.replicaMinutes, 6).padStart(13)}${String(p.scaleEvents).padStart(8)}\n`,
+        );
+      }
+      process.stdout.write('vs the best-tuned HPA (below 1 is better):\n');
+      for (const s of output.summary) {
+        process.stdout.write(`  ${s.policy.padEnd(16)} under at equal cost ${fmt(s.underRatioAtEqualCost)}   cost at equal under ${fmt(s.costRatioAtEqualUnder)}\n`);
+      }
+    });
+}
