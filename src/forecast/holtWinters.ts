@@ -10,7 +10,7 @@ import {
   type HwParams,
   type HwState,
 } from './holtWintersModel.js';
-import { allNonNegative, clampMean, quantileBands } from './quantiles.js';
+import { allNonNegative, clampMean, quantileBands, sortedFinite } from './quantiles.js';
 import { detectSeason, shortestGivenPeriodSteps, type SeasonScore } from './season.js';
 import type { Forecast, Forecaster, Seasonality, Series } from './types.js';
 
@@ -22,11 +22,16 @@ export interface HoltWintersOptions {
 const MIN_POINTS_WITHOUT_SEASON = 12;
 
 interface Fitted {
-  series: Series;
+  stepMs: number;
+  /** Time of the first point of the series the model was smoothed over: season slot 0. */
+  phaseOrigin: number;
+  /** Time of the last point the state has seen. */
+  lastTime: number;
   period: number;
   params: HwParams;
   state: HwState;
   residuals: number[];
+  sortedResiduals: number[];
   rmse: number;
   nonNegative: boolean;
   seasonScores: SeasonScore[];
@@ -59,32 +64,53 @@ export class HoltWintersForecaster implements Forecaster {
     this.fitted = this.smooth(series, period, params, season.scores, evaluations);
   }
 
-  /** Re-runs the smoothing over `series` with the season and parameters of the last fit. */
+  /**
+   * Brings the state up to date with the season and parameters of the last fit. When `series`
+   * continues the one seen so far (the usual case: the same history plus new points), only the new
+   * points are filtered, so an update costs O(new points); the residual distribution behind the
+   * quantiles stays the one of the last fit until the next fit. Otherwise the whole series is smoothed.
+   */
   update(series: Series): void {
     const previous = this.fitted;
-    if (!previous || previous.series.stepMs !== series.stepMs || series.values.length < 2 * previous.period) {
+    if (!previous || previous.stepMs !== series.stepMs || series.values.length < 2 * previous.period) {
       this.fit(series);
       return;
     }
     requireHistory(this, series);
-    this.fitted = this.smooth(series, previous.period, previous.params, previous.seasonScores, 0);
+    const last = series.start + (series.values.length - 1) * series.stepMs;
+    const offset = (previous.lastTime - series.start) / series.stepMs;
+    const continues = Number.isInteger(offset) && offset >= 0 && last >= previous.lastTime;
+    if (!continues) {
+      this.fitted = this.smooth(series, previous.period, previous.params, previous.seasonScores, 0);
+      return;
+    }
+    if (last === previous.lastTime) return;
+    const fresh = series.values.slice(offset + 1);
+    const phase = previous.period > 0 ? (series.start - previous.phaseOrigin) / series.stepMs + offset + 1 : 0;
+    const run = runFilter(Float64Array.from(fresh, finiteOrNaN), previous.period, previous.params, previous.state, false, mod(phase, previous.period));
+    this.fitted = {
+      ...previous,
+      state: run.state,
+      lastTime: last,
+      nonNegative: previous.nonNegative && allNonNegative(fresh.filter(Number.isFinite)),
+    };
   }
 
   predict(steps: number, quantiles: number[]): Forecast {
     requireSteps(steps);
     const fitted = this.fitted;
     if (!fitted) throw new NotFittedError(this.name);
-    const { series, period, params, state } = fitted;
-    const n = series.values.length;
-    const mean = clampMean(forecastMean(state, period, n - 1, params.phi, steps), fitted.nonNegative);
+    const { period, params, state, stepMs } = fitted;
+    const lastPhase = period > 0 ? mod((fitted.lastTime - fitted.phaseOrigin) / stepMs, period) : 0;
+    const mean = clampMean(forecastMean(state, period, lastPhase, params.phi, steps), fitted.nonNegative);
     return {
       model: this.name,
-      start: series.start + n * series.stepMs,
-      stepMs: series.stepMs,
+      start: fitted.lastTime + stepMs,
+      stepMs,
       mean,
       quantiles: quantileBands({
         mean,
-        residuals: fitted.residuals,
+        sortedResiduals: fitted.sortedResiduals,
         spread: horizonSpread(params, period, steps),
         levels: quantiles,
         nonNegative: fitted.nonNegative,
@@ -95,11 +121,14 @@ export class HoltWintersForecaster implements Forecaster {
   private smooth(series: Series, period: number, params: HwParams, seasonScores: SeasonScore[], evaluations: number): Fitted {
     const run = runFilter(toSamples(series), period, params, initialState(series.values, period), true);
     return {
-      series,
+      stepMs: series.stepMs,
+      phaseOrigin: series.start,
+      lastTime: series.start + (series.values.length - 1) * series.stepMs,
       period,
       params,
       state: run.state,
       residuals: run.residuals,
+      sortedResiduals: sortedFinite(run.residuals),
       rmse: run.scored > 0 ? Math.sqrt(run.sse / run.scored) : 0,
       nonNegative: allNonNegative(series.values.filter(Number.isFinite)),
       seasonScores,
@@ -114,7 +143,7 @@ export class HoltWintersForecaster implements Forecaster {
       model: this.name,
       fitted: true,
       seasonSteps: fitted.period,
-      seasonMs: fitted.period * fitted.series.stepMs,
+      seasonMs: fitted.period * fitted.stepMs,
       seasonScores: fitted.seasonScores,
       ...fitted.params,
       inSampleRmse: fitted.rmse,
@@ -124,5 +153,13 @@ export class HoltWintersForecaster implements Forecaster {
 }
 
 function toSamples(series: Series): Float64Array {
-  return Float64Array.from(series.values, (v) => (Number.isFinite(v) ? v : NaN));
+  return Float64Array.from(series.values, finiteOrNaN);
+}
+
+function finiteOrNaN(v: number): number {
+  return Number.isFinite(v) ? v : NaN;
+}
+
+function mod(a: number, m: number): number {
+  return ((a % m) + m) % m;
 }

@@ -71,17 +71,19 @@ export function runFilter(
   params: HwParams,
   init: HwState,
   collectResiduals = false,
+  /** Season slot of y[0]; 0 when y starts the series the state was initialised on. */
+  startPhase = 0,
 ): FilterResult {
   const { alpha, beta, gamma, phi } = params;
   const season = init.season.slice();
   const seasonal = period > 0;
-  const scoreFrom = seasonal ? period : 1;
+  const scoreFrom = startPhase === 0 ? (seasonal ? period : 1) : 0;
   const residuals: number[] = [];
   let level = init.level;
   let trend = init.trend;
   let sse = 0;
   let scored = 0;
-  let j = 0;
+  let j = seasonal ? startPhase % period : 0;
   for (let t = 0; t < y.length; t++) {
     const previousSeason = seasonal ? season[j] : 0;
     const dampedTrend = phi * trend;

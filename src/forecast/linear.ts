@@ -1,6 +1,6 @@
 // Least-squares linear trend over the most recent window of the series, extrapolated.
 import { requireHistory, requireSteps, NotFittedError } from './history.js';
-import { allNonNegative, clampMean, quantileBands } from './quantiles.js';
+import { allNonNegative, clampMean, quantileBands, sortedFinite } from './quantiles.js';
 import type { Forecast, Forecaster, Series } from './types.js';
 
 export interface LinearOptions {
@@ -21,6 +21,7 @@ interface Fitted {
   sxx: number;
   observed: number;
   residuals: number[];
+  sortedResiduals: number[];
   nonNegative: boolean;
 }
 
@@ -80,6 +81,7 @@ export class LinearForecaster implements Forecaster {
       sxx,
       observed: count,
       residuals,
+      sortedResiduals: sortedFinite(residuals),
       nonNegative: allNonNegative(values.filter(Number.isFinite)),
     };
   }
@@ -109,7 +111,7 @@ export class LinearForecaster implements Forecaster {
       start: series.start + series.values.length * series.stepMs,
       stepMs: series.stepMs,
       mean: clamped,
-      quantiles: quantileBands({ mean: clamped, residuals: fitted.residuals, spread, levels: quantiles, nonNegative: fitted.nonNegative }),
+      quantiles: quantileBands({ mean: clamped, sortedResiduals: fitted.sortedResiduals, spread, levels: quantiles, nonNegative: fitted.nonNegative }),
     };
   }
 

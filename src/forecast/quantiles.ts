@@ -25,8 +25,11 @@ export function assertQuantileLevels(levels: readonly number[]): void {
 
 export interface BandInput {
   mean: readonly number[];
-  /** One-step in-sample residuals (actual - fitted); NaN entries are ignored. */
-  residuals: Iterable<number>;
+  /**
+   * One-step in-sample residuals (actual - fitted), finite and sorted ascending (sortedFinite). Models
+   * sort them once per fit: a fitted model predicts many times.
+   */
+  sortedResiduals: readonly number[];
   /** Per forecast step, how much wider than one step ahead the error distribution is (>= 0). */
   spread: readonly number[];
   levels: readonly number[];
@@ -40,7 +43,7 @@ export interface BandInput {
  */
 export function quantileBands(input: BandInput): QuantileForecast[] {
   assertQuantileLevels(input.levels);
-  const sorted = sortedFinite(input.residuals);
+  const sorted = input.sortedResiduals;
   return input.levels.map((q) => {
     let offset = empiricalQuantile(sorted, q);
     if (q < 0.5) offset = Math.min(offset, 0);

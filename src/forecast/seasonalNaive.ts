@@ -1,6 +1,6 @@
 // Seasonal naive: the forecast repeats the last observed season.
 import { requireHistory, requireSteps, NotFittedError } from './history.js';
-import { allNonNegative, clampMean, quantileBands } from './quantiles.js';
+import { allNonNegative, clampMean, quantileBands, sortedFinite } from './quantiles.js';
 import { CANDIDATE_PERIODS_MS, DAY_MS, detectSeason, periodToSteps } from './season.js';
 import { fillGaps } from './series.js';
 import type { Forecast, Forecaster, Seasonality, Series } from './types.js';
@@ -10,6 +10,7 @@ interface Fitted {
   filled: number[];
   lag: number;
   residuals: number[];
+  sortedResiduals: number[];
   nonNegative: boolean;
   seasonDetected: boolean;
 }
@@ -43,7 +44,7 @@ export class SeasonalNaiveForecaster implements Forecaster {
       const error = series.values[t] - series.values[t - lag];
       if (Number.isFinite(error)) residuals.push(error);
     }
-    this.fitted = { series, filled, lag, residuals, nonNegative: allNonNegative(filled), seasonDetected };
+    this.fitted = { series, filled, lag, residuals, sortedResiduals: sortedFinite(residuals), nonNegative: allNonNegative(filled), seasonDetected };
   }
 
   /** Nothing is learned beyond the data itself, so updating is re-fitting. */
@@ -71,7 +72,7 @@ export class SeasonalNaiveForecaster implements Forecaster {
       start: series.start + n * series.stepMs,
       stepMs: series.stepMs,
       mean: clamped,
-      quantiles: quantileBands({ mean: clamped, residuals: fitted.residuals, spread, levels: quantiles, nonNegative: fitted.nonNegative }),
+      quantiles: quantileBands({ mean: clamped, sortedResiduals: fitted.sortedResiduals, spread, levels: quantiles, nonNegative: fitted.nonNegative }),
     };
   }
 

@@ -74,7 +74,7 @@ describe('horizonSpread', () => {
 });
 
 describe('HoltWintersForecaster.update', () => {
-  it('keeps the fitted season and parameters and only re-runs the smoothing', () => {
+  it('keeps the fitted season and parameters and only filters the new points', () => {
     const next = gaussian(31);
     const full = makeSeries(4 * 288, 5 * MINUTE, (i) => 100 + 30 * Math.sin((2 * Math.PI * i) / 288) + 3 * next());
     const forecaster = new HoltWintersForecaster();
@@ -83,7 +83,29 @@ describe('HoltWintersForecaster.update', () => {
     forecaster.update(full);
     const after = forecaster.describe();
     for (const key of ['alpha', 'beta', 'gamma', 'phi', 'seasonSteps'] as const) expect(after[key]).toBe(before[key]);
-    expect(after.fitEvaluations).toBe(0);
-    expect(forecaster.predict(1, [0.5]).start).toBe(full.start + full.values.length * full.stepMs);
+    const next24h = forecaster.predict(288, [0.5]);
+    expect(next24h.start).toBe(full.start + full.values.length * full.stepMs);
+    // The season stays in phase with the clock across the update: the forecast follows the sine.
+    next24h.mean.forEach((m, h) => expect(Math.abs(m - (100 + 30 * Math.sin((2 * Math.PI * (4 * 288 + h)) / 288)))).toBeLessThan(8));
+  });
+});
+
+describe('HoltWintersForecaster.update over a sliding window', () => {
+  it('forecasts the same whether updated point by point or once, while the window slides', () => {
+    const next = gaussian(7);
+    const day = 288;
+    const all = makeSeries(5 * day, 5 * MINUTE, (i) => 100 + 30 * Math.sin((2 * Math.PI * i) / day) + 3 * next());
+    const window = (end: number) => ({ start: all.start + (end - 3 * day) * all.stepMs, stepMs: all.stepMs, values: all.values.slice(end - 3 * day, end) });
+    const stepwise = new HoltWintersForecaster({ seasonality: [86_400_000] });
+    const once = new HoltWintersForecaster({ seasonality: [86_400_000] });
+    stepwise.fit(window(3 * day));
+    once.fit(window(3 * day));
+    for (let end = 3 * day + 1; end <= 5 * day; end++) stepwise.update(window(end));
+    once.update(window(5 * day));
+    const a = stepwise.predict(24, [0.9]);
+    const b = once.predict(24, [0.9]);
+    expect(a.start).toBe(b.start);
+    a.mean.forEach((m, h) => expect(m).toBeCloseTo(b.mean[h]!, 9));
+    expect(a.quantiles[0]!.values).toEqual(b.quantiles[0]!.values);
   });
 });
