@@ -47,6 +47,7 @@ function progress(label: string): ((fraction: number) => void) | undefined {
   };
 }
 
+/** Notes about the data (gaps, resampling, model fallbacks) go to stderr, also with --json. */
 function printNotes(notes: string[]): void {
   for (const n of notes) process.stderr.write(`note: ${n}\n`);
 }
@@ -80,11 +81,11 @@ export function addEvaluationCommands(program: Command): void {
         collectReport: Boolean(opts.report),
       });
       if (report) await writeFile(opts.report, renderBacktestReport(report));
+      printNotes(notes);
       if (opts.json) {
         process.stdout.write(`${JSON.stringify(output)}\n`);
         return;
       }
-      printNotes(notes);
       process.stdout.write(`trace ${output.trace}, horizon ${output.horizon}\n`);
       process.stdout.write(`${'model'.padEnd(16)}${'MASE'.padStart(8)}${'sMAPE%'.padStart(9)}${'coverage'.padStart(10)}${'fit s'.padStart(9)}${'predict ms'.padStart(12)}\n`);
       for (const m of output.models) {
@@ -134,11 +135,11 @@ export function addEvaluationCommands(program: Command): void {
         onProgress: progress(`simulating ${basename(opts.trace)}`),
       });
       if (report) await writeFile(opts.report, renderSimulationReport(report));
+      printNotes(notes);
       if (opts.json) {
         process.stdout.write(`${JSON.stringify(output)}\n`);
         return;
       }
-      printNotes(notes);
       process.stdout.write(`trace ${output.trace}: ${output.evaluatedMinutes} minutes scored, capacity ${output.capacityPerReplica}/replica, start-up ${output.startupDelaySeconds}s\n`);
       process.stdout.write(`${'policy'.padEnd(18)}${'under min'.padStart(11)}${'under %'.padStart(9)}${'unserved'.padStart(12)}${'replica-min'.padStart(13)}${'events'.padStart(8)}\n`);
       for (const p of output.policies) {

@@ -1,7 +1,7 @@
 // The compiled `prescale` command as a user runs it: forecast against a real Prometheus, version,
 // help, and one-line errors with a non-zero exit.
 import { execFile } from 'node:child_process';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -93,10 +93,51 @@ describe('prescale command line', () => {
     expect(noUrl.stderr).toMatch(/no Prometheus URL: pass --prometheus-url/);
   });
 
+  it('simulate --json and --report on a real trace', async () => {
+    const trace = '../shared/data/traces/dev/alibaba-2018-cluster-cpu.csv';
+    const report = join(dir, 'simulate.html');
+    const r = await prescale('simulate', '--trace', trace, '--capacity-per-replica', '5', '--model', 'holt-winters', '--quantiles', '0.5,0.9', '--hpa-targets', '1,0.7', '--json', '--report', report);
+    expect(r.code).toBe(0);
+    const out = JSON.parse(r.stdout);
+    expect(Object.keys(out)).toEqual(['trace', 'evaluatedMinutes', 'capacityPerReplica', 'startupDelaySeconds', 'policies', 'summary']);
+    expect(out.trace).toBe('alibaba-2018-cluster-cpu.csv');
+    expect(out.startupDelaySeconds).toBe(120);
+    expect(out.policies.map((p: { name: string }) => p.name)).toEqual(['prescale@q0.5', 'prescale@q0.9', 'hpa@1', 'hpa@0.7', 'oracle']);
+    expect(Object.keys(out.summary[0])).toEqual(['policy', 'underRatioAtEqualCost', 'costRatioAtEqualUnder']);
+    const html = await readFile(report, 'utf8');
+    expect(html.startsWith('<!DOCTYPE html>')).toBe(true);
+    expect((html.match(/<svg/g) ?? []).length).toBeGreaterThanOrEqual(3);
+    // The trace's gap is reported on stderr, not hidden; stdout stays one JSON object.
+    expect(r.stderr).toMatch(/^note: 1 gap in the trace \(\d+ missing 5m steps, longest 5h/m);
+  }, 120_000);
+
+  it('backtest --json and --report on a real trace', async () => {
+    const report = join(dir, 'backtest.html');
+    const r = await prescale('backtest', '--trace', '../shared/data/traces/dev/nab-nyc-taxi.csv', '--horizon', '2h', '--folds', '12', '--json', '--report', report);
+    expect(r.code).toBe(0);
+    const out = JSON.parse(r.stdout);
+    expect(Object.keys(out)).toEqual(['trace', 'horizon', 'models']);
+    expect(out.horizon).toBe('2h');
+    expect(out.models.map((m: { name: string }) => m.name)).toEqual(['seasonal-naive', 'holt-winters', 'linear']);
+    for (const m of out.models) expect(Object.keys(m)).toEqual(['name', 'mase', 'smape', 'coverage', 'fitSeconds', 'predictMillis']);
+    expect((await readFile(report, 'utf8')).includes('<svg')).toBe(true);
+  }, 120_000);
+
+  it('evaluation commands explain bad input in one line', async () => {
+    const noTrace = await prescale('simulate', '--trace', join(dir, 'none.csv'), '--capacity-per-replica', '1');
+    expect(noTrace.code).toBe(1);
+    expect(noTrace.stderr).toMatch(/^prescale: error: .*none\.csv/);
+    const badQ = await prescale('simulate', '--trace', 'x.csv', '--capacity-per-replica', '1', '--quantiles', '0.5,1.5');
+    expect(badQ.code).toBe(1);
+    expect(badQ.stderr).toMatch(/--quantiles.*numbers in \(0, 1\)/);
+    const badModel = await prescale('backtest', '--trace', '../shared/data/traces/dev/nab-nyc-taxi.csv', '--models', 'arima');
+    expect(badModel.stderr).toMatch(/unknown model "arima"/);
+  });
+
   it('version and --help', async () => {
     const v = await prescale('version');
     expect(v.stdout).toMatch(/^prescale \d+\.\d+\.\d+\n$/);
-    for (const cmd of ['run', 'forecast', 'version']) {
+    for (const cmd of ['run', 'forecast', 'backtest', 'simulate', 'version']) {
       const h = await prescale(cmd, '--help');
       expect(h.code).toBe(0);
       expect(h.stdout).toMatch(new RegExp(`Usage: prescale ${cmd}`));
