@@ -64,7 +64,9 @@ export function fillGaps(values: readonly number[], period = 0): number[] {
     } else {
       // Offsets of the gap's edges from the previous period, interpolated across the gap.
       const leftOffset = seasonal ? filled[left] - filled[left - period] : 0;
-      const rightOffset = seasonal ? filled[right] - filled[right - period] : 0;
+      // A gap longer than a period has no observed value a period before its right edge: continue
+      // the season with the left edge's offset (the edge may then step).
+      const rightOffset = !seasonal ? 0 : right - period >= i ? leftOffset : filled[right] - filled[right - period];
       for (let t = i; t < right; t++) {
         const w = (t - left) / (right - left);
         filled[t] = seasonal

@@ -40,6 +40,7 @@ export function toMinuteGrid(points: readonly TracePoint[]): GridResult {
     );
   }
   const filled = fillGaps(series.values, spansDays ? Math.round(DAY_MS / bucketStep) : 0);
+  if (!filled.every(Number.isFinite)) throw new Error('the trace has values that are not numbers after filling its gaps');
   if (bucketStep === MINUTE_MS) {
     if (step < MINUTE_MS) notes.push(`trace step ${formatDuration(step)} averaged to 1m`);
     return { demand: { start, stepMs: MINUTE_MS, values: filled }, nativeStepMs: step, notes };

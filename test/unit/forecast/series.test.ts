@@ -89,3 +89,13 @@ describe('reading a series', () => {
     expect(endOf(series)).toBe(T0 + 4 * STEP);
   });
 });
+
+describe('fillGaps with a gap longer than the period', () => {
+  it('continues the season across the whole gap and leaves nothing missing', () => {
+    const period = 4;
+    const values = [0, 1, 2, 3, 0, 1, 2, 3, NaN, NaN, NaN, NaN, NaN, NaN, 2, 3, 0, 1];
+    const filled = fillGaps(values, period);
+    expect(filled.every(Number.isFinite)).toBe(true);
+    expect(filled.slice(8, 14)).toEqual([0, 1, 2, 3, 0, 1]);
+  });
+});
