@@ -1,8 +1,9 @@
 #!/usr/bin/env node
 // Runs `prescale backtest` and `prescale simulate` over every trace in ../shared/data/traces/dev with
-// one fixed set of settings, and writes bench/RESULTS.md (plus the raw JSON in bench/out/).
+// one fixed set of settings, and writes bench/RESULTS.md (plus the raw JSON in bench/results/).
 //
 //   npm run build && node bench/evaluate.mjs [--traces DIR] [--jobs 2] [--model holt-winters] [--only SUBSTRING]
+//   node bench/evaluate.mjs --report-only     (rewrite RESULTS.md from bench/results/evaluate.json)
 //
 // Settings (the same for every trace):
 //   capacity per replica = the trace's 95th percentile / 10 (so its busy level needs about 10 replicas)
@@ -27,7 +28,7 @@ const traceDir = resolve(root, flag('--traces', '../shared/data/traces/dev'));
 const jobs = Number(flag('--jobs', String(Math.max(1, cpus().length))));
 const model = flag('--model', 'holt-winters');
 const only = flag('--only', '');
-const outDir = join(root, 'bench', 'out');
+const outDir = join(root, 'bench', 'results');
 const DELAYS = ['2m', '10m'];
 
 async function capacityOf(file) {
@@ -67,6 +68,14 @@ function median(xs) {
 const f = (x, d = 3) => (x === null || x === undefined || !Number.isFinite(x) ? '—' : Number(x.toPrecision(d)).toLocaleString('en-US', { maximumFractionDigits: 6 }));
 
 async function main() {
+  if (args.includes('--report-only')) {
+    // Rewrites RESULTS.md from the last run's bench/out/evaluate.json (e.g. after editing the text).
+    const rows = JSON.parse(await readFile(join(outDir, 'evaluate.json'), 'utf8'));
+    const previous = await readFile(join(root, 'bench', 'RESULTS.md'), 'utf8').catch(() => '');
+    const wall = Number(/wall time (\d+) s/.exec(previous)?.[1] ?? 0);
+    await writeFile(join(root, 'bench', 'RESULTS.md'), report(rows, wall));
+    return;
+  }
   const files = (await readdir(traceDir)).filter((n) => n.endsWith('.csv') && n.includes(only)).sort();
   await mkdir(outDir, { recursive: true });
   const tasks = [];
@@ -189,6 +198,33 @@ function report(rows, wallSeconds) {
     lines.push('');
   }
 
+  lines.push('## Where prescale loses, and why');
+  lines.push('');
+  lines.push('Traces where no prescale point beats the HPA frontier at equal cost (best under@cost >= 1, or no point within the');
+  lines.push("frontier's cost range), with the replica-minutes of prescale's cheapest point against the HPA's dearest, and how often");
+  lines.push('each changed the replica count (scale events of prescale@q0.9 against hpa@0.8):');
+  lines.push('');
+  lines.push('| trace | delay | best under@cost | cheapest prescale / dearest HPA replica-min | scale events prescale@q0.9 / hpa@0.8 | backtest MASE holt-winters / seasonal-naive |');
+  lines.push('|---|---|---|---|---|---|');
+  for (const delay of DELAYS) {
+    for (const r of rows) {
+      const s = r.simulate[delay];
+      if (!s || s.error) continue;
+      const best = bestPoint(s);
+      if (best && best.underRatioAtEqualCost < 1) continue;
+      const pre = s.policies.filter((p) => p.name.startsWith('prescale@'));
+      const hpa = s.policies.filter((p) => p.name.startsWith('hpa@'));
+      const cheapest = Math.min(...pre.map((p) => p.replicaMinutes));
+      const dearest = Math.max(...hpa.map((p) => p.replicaMinutes));
+      const ev = (n) => s.policies.find((p) => p.name === n)?.scaleEvents;
+      const m = (n) => r.backtest?.models.find((x) => x.name === n)?.mase ?? null;
+      lines.push(`| ${r.trace} | ${delay} | ${best ? f(best.underRatioAtEqualCost) : '—'} | ${f(cheapest)} / ${f(dearest)} | ${ev('prescale@q0.9')} / ${ev('hpa@0.8')} | ${f(m('holt-winters'))} / ${f(m('seasonal-naive'))} |`);
+    }
+  }
+  lines.push('');
+  lines.push(LOSSES);
+  lines.push('');
+
   lines.push('## Backtest MASE per model (horizon 30m, 24 folds)');
   lines.push('');
   lines.push('| trace | ' + models.join(' | ') + ' | best |');
@@ -205,6 +241,22 @@ function report(rows, wallSeconds) {
   lines.push('');
   return lines.join('\n') + '\n';
 }
+
+// Written after reading the per-trace numbers and the simulate --report pages of the losing traces.
+const LOSSES = `Why. Most losing traces are bursty: the disk-write-bytes traces are flat with short spikes, ec2-cpu c6585a,
+24ae8d and fe7f93 jump between levels at random, the Twitter volumes add news bursts to a weak daily cycle. A forecast
+cannot see a burst coming, so there prescale acts as a reactive scaler that also pays for forecasting: (1) its quantile
+bands come from the one-step residuals widened with the horizon, and bursts make those residuals heavy-tailed, so even
+q0.5 plans well above the typical level (its cheapest point already costs more than the dearest HPA run on the
+disk-write traces, where Holt-Winters is also no better than seasonal-naive); (2) the default scale-down (5-minute
+stabilization, then at most 10 % per minute) keeps the replicas bought for a burst longer than the HPA, which drops them
+after its 5-minute window at up to 100 % per 15 s; (3) prescale re-decides every 30 s on a moving forecast, one replica
+at a time: a median of 2.5 times the HPA's scale events (up to 51 times). The 10-minute start-up delay loses more: the
+planning window lies 10 minutes out, where the bands are widest, and on alibaba (only 5 scored days after a 5-hour gap)
+and rds-cc0c53 the low quantiles under-plan the ramps while the high ones are dear. Where the load has a daily shape
+prescale is below 1 at every quantile and both delays: Azure, Google, nyc-taxi, bitbrains, the ASG misconfiguration
+trace. Candidates, to be measured before changing a default: bands from multi-step rather than scaled one-step residuals,
+a faster default scale-down, and a tolerance band on the predictive recommendation like the HPA's 10 %.`;
 
 main().catch((err) => {
   process.stderr.write(`bench: ${err.stack || err}\n`);
