@@ -10,7 +10,7 @@ import {
   type HwParams,
   type HwState,
 } from './holtWintersModel.js';
-import { allNonNegative, clampMean, quantileBands, sortedFinite } from './quantiles.js';
+import { allNonNegative, bandedForecast, sortedFinite } from './quantiles.js';
 import { detectSeason, shortestGivenPeriodSteps, type SeasonScore } from './season.js';
 import type { Forecast, Forecaster, Seasonality, Series } from './types.js';
 
@@ -102,20 +102,16 @@ export class HoltWintersForecaster implements Forecaster {
     if (!fitted) throw new NotFittedError(this.name);
     const { period, params, state, stepMs } = fitted;
     const lastPhase = period > 0 ? mod((fitted.lastTime - fitted.phaseOrigin) / stepMs, period) : 0;
-    const mean = clampMean(forecastMean(state, period, lastPhase, params.phi, steps), fitted.nonNegative);
-    return {
+    return bandedForecast({
       model: this.name,
       start: fitted.lastTime + stepMs,
       stepMs,
-      mean,
-      quantiles: quantileBands({
-        mean,
-        sortedResiduals: fitted.sortedResiduals,
-        spread: horizonSpread(params, period, steps),
-        levels: quantiles,
-        nonNegative: fitted.nonNegative,
-      }),
-    };
+      mean: forecastMean(state, period, lastPhase, params.phi, steps),
+      sortedResiduals: fitted.sortedResiduals,
+      spread: horizonSpread(params, period, steps),
+      levels: quantiles,
+      nonNegative: fitted.nonNegative,
+    });
   }
 
   private smooth(series: Series, period: number, params: HwParams, seasonScores: SeasonScore[], evaluations: number): Fitted {

@@ -1,6 +1,6 @@
 // Least-squares linear trend over the most recent window of the series, extrapolated.
 import { requireHistory, requireSteps, NotFittedError } from './history.js';
-import { allNonNegative, clampMean, quantileBands, sortedFinite } from './quantiles.js';
+import { allNonNegative, bandedForecast, sortedFinite } from './quantiles.js';
 import type { Forecast, Forecaster, Series } from './types.js';
 
 export interface LinearOptions {
@@ -104,15 +104,17 @@ export class LinearForecaster implements Forecaster {
       const leverage = fitted.sxx > 0 ? (h - fitted.xMean) ** 2 / fitted.sxx : 0;
       spread.push(Math.sqrt(1 + 1 / fitted.observed + leverage));
     }
-    const clamped = clampMean(mean, fitted.nonNegative);
     const { series } = fitted;
-    return {
+    return bandedForecast({
       model: this.name,
       start: series.start + series.values.length * series.stepMs,
       stepMs: series.stepMs,
-      mean: clamped,
-      quantiles: quantileBands({ mean: clamped, sortedResiduals: fitted.sortedResiduals, spread, levels: quantiles, nonNegative: fitted.nonNegative }),
-    };
+      mean,
+      sortedResiduals: fitted.sortedResiduals,
+      spread,
+      levels: quantiles,
+      nonNegative: fitted.nonNegative,
+    });
   }
 
   describe(): Record<string, unknown> {

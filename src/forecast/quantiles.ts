@@ -1,6 +1,6 @@
 // Forecast quantiles from a model's own in-sample errors: the empirical distribution of its
 // one-step residuals, widened per horizon step by a model-specific spread factor.
-import type { QuantileForecast } from './types.js';
+import type { Forecast, QuantileForecast } from './types.js';
 
 export function sortedFinite(values: Iterable<number>): number[] {
   const out: number[] = [];
@@ -63,4 +63,28 @@ export function clampMean(mean: number[], nonNegative: boolean): number[] {
 export function allNonNegative(values: readonly number[]): boolean {
   for (const v of values) if (v < 0) return false;
   return true;
+}
+
+/**
+ * A model's forecast from its raw mean: the mean clamped at zero for non-negative histories, and the
+ * quantile bands from its sorted residuals widened by `spread`.
+ */
+export function bandedForecast(input: {
+  model: string;
+  start: number;
+  stepMs: number;
+  mean: number[];
+  sortedResiduals: readonly number[];
+  spread: readonly number[];
+  levels: readonly number[];
+  nonNegative: boolean;
+}): Forecast {
+  const mean = clampMean(input.mean, input.nonNegative);
+  return {
+    model: input.model,
+    start: input.start,
+    stepMs: input.stepMs,
+    mean,
+    quantiles: quantileBands({ mean, sortedResiduals: input.sortedResiduals, spread: input.spread, levels: input.levels, nonNegative: input.nonNegative }),
+  };
 }

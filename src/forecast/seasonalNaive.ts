@@ -1,6 +1,6 @@
 // Seasonal naive: the forecast repeats the last observed season.
 import { requireHistory, requireSteps, NotFittedError } from './history.js';
-import { allNonNegative, clampMean, quantileBands, sortedFinite } from './quantiles.js';
+import { allNonNegative, bandedForecast, sortedFinite } from './quantiles.js';
 import { CANDIDATE_PERIODS_MS, DAY_MS, detectSeason, periodToSteps } from './season.js';
 import { fillGaps } from './series.js';
 import type { Forecast, Forecaster, Seasonality, Series } from './types.js';
@@ -66,14 +66,16 @@ export class SeasonalNaiveForecaster implements Forecaster {
       // A forecast k seasons out stacks k one-season errors.
       spread.push(Math.sqrt(seasonsBack));
     }
-    const clamped = clampMean(mean, fitted.nonNegative);
-    return {
+    return bandedForecast({
       model: this.name,
       start: series.start + n * series.stepMs,
       stepMs: series.stepMs,
-      mean: clamped,
-      quantiles: quantileBands({ mean: clamped, sortedResiduals: fitted.sortedResiduals, spread, levels: quantiles, nonNegative: fitted.nonNegative }),
-    };
+      mean,
+      sortedResiduals: fitted.sortedResiduals,
+      spread,
+      levels: quantiles,
+      nonNegative: fitted.nonNegative,
+    });
   }
 
   describe(): Record<string, unknown> {

@@ -1,5 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { WorkQueue, type WorkQueueOptions } from '../../../src/controller/workqueue.js';
+import { uniform } from '../../helpers/random.js';
 
 interface Gate {
   promise: Promise<void>;
@@ -375,17 +376,7 @@ describe('WorkQueue shutdown', () => {
 });
 
 describe('WorkQueue under randomised load', () => {
-  // Small deterministic PRNG (mulberry32) so a failure is reproducible.
-  function random(seed: number) {
-    let a = seed >>> 0;
-    return () => {
-      a = (a + 0x6d2b79f5) >>> 0;
-      let t = a;
-      t = Math.imul(t ^ (t >>> 15), t | 1);
-      t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-      return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-    };
-  }
+  const random = uniform;
 
   it.each([1, 2, 3, 4])('never handles one key twice at once and never exceeds concurrency (seed %i)', async (seed) => {
     const rand = random(seed);

@@ -1,23 +1,14 @@
 // Synthetic series for the forecasting tests. Noise is a fixed pseudo-random sequence, so every
 // run sees the same numbers.
 import type { Series } from '../../../src/forecast/types.js';
+import { uniform } from '../../helpers/random.js';
+
+export { uniform };
 
 export const MINUTE = 60_000;
 export const FIVE_MINUTES = 5 * MINUTE;
 export const DAY = 24 * 60 * MINUTE;
 export const START = Date.UTC(2026, 0, 5);
-
-/** Deterministic uniform numbers in [0, 1) (mulberry32). */
-export function uniform(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Standard normal noise from a seed (Box-Muller). */
 export function gaussian(seed: number): () => number {

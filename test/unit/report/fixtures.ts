@@ -2,21 +2,13 @@
 // that follow it with different lags and headroom, and a forecast band around it.
 import type { BacktestReportData, PolicyTimeline, SimulationReportData } from '../../../src/report/types.js';
 import type { PolicyResult, TimeSeriesData } from '../../../src/simulate/types.js';
+import { uniform } from '../../helpers/random.js';
 
 const MINUTE = 60_000;
 const START = Date.UTC(2024, 2, 4, 0, 0);
 
-/** A deterministic pseudo-random generator (mulberry32). */
-export function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** A deterministic pseudo-random generator. */
+export const random = uniform;
 
 export function demandSeries(minutes: number, seed = 1): TimeSeriesData {
   const rnd = random(seed);
