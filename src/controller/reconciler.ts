@@ -14,9 +14,10 @@ import type { EventRecorder } from '../kube/events.js';
 import type { AutoscalerIndex } from '../kube/hpa-index.js';
 import type { ScaleClient, TargetScale } from '../kube/scale.js';
 import type { StatusWriter } from '../kube/status-writer.js';
+import { scalerLogger } from '../observability/logger.js';
 import type { OperatorMetrics } from '../observability/metrics.js';
 import { PrometheusAuthError, PrometheusQueryError, PrometheusUnavailableError } from '../prometheus/errors.js';
-import { isBad, mergeConditions, newlyBad, type ConditionUpdate } from './conditions.js';
+import { mergeConditions, newlyBad, type ConditionUpdate } from './conditions.js';
 import type { HistoryCache, RangeSource } from './history-cache.js';
 import type { ModelManager, ModelOutcome } from './models.js';
 import { PrometheusConfigError } from './prometheus-provider.js';
@@ -63,7 +64,6 @@ interface ScalerMemory {
   uid?: string;
   decisions: DecisionHistory;
   metrics: Map<string, MetricMemory>;
-  fallbacks: Set<string>;
 }
 
 type MetricProblem = { reason: 'InvalidQuery' | 'PrometheusUnavailable' | 'PrometheusAuth' | 'PrometheusConfig' | 'NoData'; message: string };
@@ -99,7 +99,7 @@ export class Reconciler {
 
   private async reconcileScaler(key: string, scaler: PredictiveScaler): Promise<ReconcileResult> {
     const { namespace, name } = scaler.metadata;
-    const log = this.deps.logger.child({ namespace, scaler: name });
+    const log = scalerLogger(this.deps.logger, namespace, name);
     const now = this.deps.now();
     const memory = this.memoryFor(key, scaler.metadata.uid);
     const report = new StatusReport(scaler, now);
@@ -249,7 +249,7 @@ export class Reconciler {
       outcomes.set(m.name, outcome);
       if (outcome.trained) log.info({ metric: m.name, model: outcome.model, mase: outcome.mase, details: outcome.details }, 'model trained');
       if (outcome.model && outcome.mase !== undefined) this.deps.metrics.modelMase.set({ ...labels, model: outcome.model }, outcome.mase);
-      this.reportFallback(labels, memory, outcome);
+      this.reportFallback(labels, outcome);
 
       const mm = memory.metrics.get(m.name) ?? { forecasts: [] };
       memory.metrics.set(m.name, mm);
@@ -266,18 +266,13 @@ export class Reconciler {
     return { inputs, problems, outcomes };
   }
 
-  private reportFallback(labels: { namespace: string; scaler: string; metric: string }, memory: ScalerMemory, outcome: ModelOutcome): void {
+  /** prescale_forecast_fallback: 1 under the reason a metric is not served by its requested model. */
+  private reportFallback(labels: { namespace: string; scaler: string; metric: string }, outcome: ModelOutcome): void {
     const reason = outcome.fallbackReason ? 'ModelUnavailable' : outcome.unavailable?.reason;
-    const id = `${labels.metric}`;
     for (const r of ['ModelUnavailable', 'InsufficientHistory', 'ModelFailed']) {
       if (r !== reason) this.deps.metrics.forecastFallback.remove({ ...labels, reason: r });
     }
-    if (reason) {
-      this.deps.metrics.forecastFallback.set({ ...labels, reason }, 1);
-      memory.fallbacks.add(id);
-    } else {
-      memory.fallbacks.delete(id);
-    }
+    if (reason) this.deps.metrics.forecastFallback.set({ ...labels, reason }, 1);
   }
 
   private describeDecision(
@@ -378,7 +373,7 @@ export class Reconciler {
     if (!m || m.uid !== uid) {
       // A new object under an old name starts with a clean slate.
       if (m) this.forget(key);
-      m = { uid, decisions: new DecisionHistory(), metrics: new Map(), fallbacks: new Set() };
+      m = { uid, decisions: new DecisionHistory(), metrics: new Map() };
       this.memory.set(key, m);
     }
     return m;
@@ -453,4 +448,3 @@ function conditionKey(c: Condition): unknown {
   return [c.type, c.status, c.reason, c.message, c.lastTransitionTime, c.observedGeneration];
 }
 
-export { isBad };
