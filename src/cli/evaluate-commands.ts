@@ -1,39 +1,14 @@
 // `prescale backtest` and `prescale simulate` (SPEC section 6).
 import { writeFile } from 'node:fs/promises';
 import { basename } from 'node:path';
-import { Command, InvalidArgumentError } from 'commander';
+import type { Command } from 'commander';
 import { parseDuration } from '../api/units.js';
 import { DEFAULT_BACKTEST_MODELS, runBacktest } from '../evaluate/backtest-run.js';
 import { parseModelName } from '../evaluate/models.js';
 import { renderBacktestReport, renderSimulationReport } from '../report/render.js';
 import { simulate, type PolicyKind } from '../simulate/simulate.js';
 import { loadTrace } from '../traces/csv.js';
-
-const duration = (flag: string) => (value: string) => {
-  try {
-    return parseDuration(value);
-  } catch (err) {
-    throw new InvalidArgumentError(`${flag}: ${(err as Error).message}`);
-  }
-};
-
-const numberList = (check: (n: number) => boolean, what: string) => (value: string) => {
-  const list = value.split(',').map((s) => Number(s.trim()));
-  if (list.length === 0 || list.some((n) => !Number.isFinite(n) || !check(n))) throw new InvalidArgumentError(`expected a comma-separated list of ${what}`);
-  return list;
-};
-
-const positiveNumber = (value: string) => {
-  const n = Number(value);
-  if (!(n > 0)) throw new InvalidArgumentError('must be a number greater than 0');
-  return n;
-};
-
-const wholeNumber = (min: number) => (value: string) => {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < min) throw new InvalidArgumentError(`must be a whole number >= ${min}`);
-  return n;
-};
+import { duration, numberList, positiveNumber, wholeNumber } from './options.js';
 
 /** A progress line on stderr, only when stderr is a terminal. */
 function progress(label: string): ((fraction: number) => void) | undefined {

@@ -1,28 +1,17 @@
 // The prescale command line (SPEC section 5).
 import { readFileSync } from 'node:fs';
 import { KubeConfig } from '@kubernetes/client-node';
-import { Command, InvalidArgumentError } from 'commander';
+import { Command } from 'commander';
 import { createLogger, isLogLevel } from '../observability/logger.js';
 import { startOperator } from '../operator/operator.js';
 import { PrometheusClient } from '../prometheus/client.js';
 import { addEvaluationCommands } from './evaluate-commands.js';
 import { formatOneShot, forecastOnce, readScalerManifest } from './one-shot.js';
+import { wholeNumber } from './options.js';
 
 function packageVersion(): string {
   const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
   return pkg.version;
-}
-
-function positiveInt(value: string): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('must be a positive whole number');
-  return n;
-}
-
-function nonNegativeInt(value: string): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError('must be a whole number >= 0');
-  return n;
 }
 
 function loadKubeConfig(path?: string): KubeConfig {
@@ -50,7 +39,7 @@ export function buildProgram(): Command {
     .option('--leader-elect', 'elect a leader on a Lease so only one replica acts', false)
     .option('--leader-election-namespace <ns>', 'namespace of the leader Lease (default: $POD_NAMESPACE or prescale-system)')
     .option('--leader-election-id <name>', 'name of the leader Lease', 'prescale-operator')
-    .option('--concurrency <n>', 'scalers reconciled at once', positiveInt, 4)
+    .option('--concurrency <n>', 'scalers reconciled at once', wholeNumber(1), 4)
     .option('--log-level <level>', 'fatal, error, warn, info, debug or trace', 'info')
     .action(async (opts) => {
       if (!isLogLevel(opts.logLevel)) throw new Error(`--log-level: unknown level "${opts.logLevel}"`);
@@ -89,7 +78,7 @@ export function buildProgram(): Command {
     .description('forecast and decide once for a PredictiveScaler manifest, against a live Prometheus')
     .requiredOption('-f, --file <scaler.yaml>', 'the PredictiveScaler manifest')
     .option('--prometheus-url <url>', 'Prometheus to query (default: the manifest\'s spec.prometheus.url)')
-    .option('--current-replicas <n>', 'the target\'s current replicas (default: minReplicas)', nonNegativeInt)
+    .option('--current-replicas <n>', 'the target\'s current replicas (default: minReplicas)', wholeNumber(0))
     .option('--json', 'print the result as JSON', false)
     .action(async (opts) => {
       const scaler = await readScalerManifest(opts.file);
