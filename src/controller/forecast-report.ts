@@ -1,7 +1,8 @@
 // Turns forecasts into what status and metrics show: the latest observation, the forecast values at
 // the planning point, the peak with its band, and the error of past forecasts once the truth is known.
 import type { ScalerConfig } from '../api/config.js';
-import type { ForecastStatus } from '../api/types.js';
+import type { ForecastStatus, ModelStatus } from '../api/types.js';
+import type { MemberScore } from '../forecast/ensemble.js';
 import { planningValues } from '../decision/window.js';
 import type { Decision } from '../decision/types.js';
 import type { Forecast, Series } from '../forecast/types.js';
@@ -106,4 +107,24 @@ export function forecastSteps(series: Series, cfg: ScalerConfig, now: number, le
 /** The quantiles every forecast is asked for: the planning one and the band shown to users. */
 export function requestedQuantiles(cfg: ScalerConfig): number[] {
   return [...new Set([0.05, 0.5, 0.95, cfg.forecast.quantile])].sort((a, b) => a - b);
+}
+
+/**
+ * status.models entries for one metric's model: the model itself, or for an Ensemble each member
+ * with its weight and validation MASE (members without weight were dropped; the reason is logged).
+ */
+export function modelStatuses(o: ModelOutcome): ModelStatus[] {
+  if (!o.model) return [];
+  const trainedAt = o.trainedAt ? { trainedAt: new Date(o.trainedAt).toISOString() } : {};
+  const round = (x: number) => Number(x.toPrecision(3));
+  const members = o.details?.members;
+  if (Array.isArray(members)) {
+    return (members as MemberScore[]).map((m) => ({
+      name: m.name,
+      weight: round(m.weight),
+      ...(m.mase !== undefined ? { mase: round(m.mase) } : {}),
+      ...trainedAt,
+    }));
+  }
+  return [{ name: o.model, ...(o.mase !== undefined ? { mase: round(o.mase) } : {}), ...trainedAt }];
 }

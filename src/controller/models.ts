@@ -39,7 +39,8 @@ interface Entry {
   mase?: number;
 }
 
-const FALLBACK_CHAIN: ModelName[] = ['HoltWinters', 'SeasonalNaive', 'Linear'];
+/** Where a model that fails falls back to: the next simpler statistical model. */
+const FALLBACK_CHAIN: ModelName[] = ['Ensemble', 'HoltWinters', 'SeasonalNaive', 'Linear'];
 
 export interface ModelManagerOptions {
   now: () => number;
@@ -86,7 +87,7 @@ export class ModelManager {
     // Too little history is not a model failure: scale reactively until there is enough, rather
     // than planning on a weaker model fitted to a few minutes of data.
     const need = Math.max(
-      this.create(resolved.model, { seasonality: cfg.forecast.seasonality }).minHistoryPoints(series.stepMs),
+      this.create(resolved.model, modelOptions(cfg)).minHistoryPoints(series.stepMs),
       2 * Math.ceil(cfg.forecast.horizonMs / series.stepMs),
     );
     if (have < need) {
@@ -104,7 +105,7 @@ export class ModelManager {
     const chain = FALLBACK_CHAIN.slice(FALLBACK_CHAIN.indexOf(resolved.model));
     const failures: string[] = [];
     for (const model of chain) {
-      const forecaster = this.create(model, { seasonality: cfg.forecast.seasonality });
+      const forecaster = this.create(model, modelOptions(cfg));
       if (have < forecaster.minHistoryPoints(series.stepMs)) {
         failures.push(`${model}: needs ${forecaster.minHistoryPoints(series.stepMs)} points, have ${have}`);
         continue;
@@ -116,7 +117,8 @@ export class ModelManager {
         this.opts.onTrained?.(model, (this.timer() - t0) / 1000);
         const fallbackReason =
           model === resolved.model ? resolved.fallbackReason : `${resolved.model} failed (${failures.join('; ')}); using ${model}`;
-        const mase = validationMase(series, () => this.create(model, { seasonality: cfg.forecast.seasonality }), cfg);
+        const own = forecaster.describe().mase;
+        const mase = typeof own === 'number' ? own : validationMase(series, () => this.create(model, modelOptions(cfg)), cfg);
         const fresh: Entry = { requested, model, seasonalityKey, forecaster, trainedAt: now, fallbackReason, mase };
         this.entries.set(key, fresh);
         return this.outcome(requested, fresh, forecast, true);
@@ -148,6 +150,10 @@ export class ModelManager {
       details: e.forecaster.describe(),
     };
   }
+}
+
+function modelOptions(cfg: ScalerConfig) {
+  return { seasonality: cfg.forecast.seasonality, horizonSteps: Math.max(1, Math.ceil(cfg.forecast.horizonMs / cfg.forecast.stepMs)) };
 }
 
 /** Origins of the validation backtest run at each training. */

@@ -26,6 +26,7 @@ import {
   forecastSteps,
   forecastSummary,
   latestObservation,
+  modelStatuses,
   planningPointValues,
   requestedQuantiles,
 } from './forecast-report.js';
@@ -248,7 +249,9 @@ export class Reconciler {
       const outcome = this.deps.models.forecast(`${key}/${m.name}`, series, cfg, steps, quantiles);
       outcomes.set(m.name, outcome);
       if (outcome.trained) log.info({ metric: m.name, model: outcome.model, mase: outcome.mase, details: outcome.details }, 'model trained');
-      if (outcome.model && outcome.mase !== undefined) this.deps.metrics.modelMase.set({ ...labels, model: outcome.model }, outcome.mase);
+      for (const m of modelStatuses(outcome)) {
+        if (m.mase !== undefined) this.deps.metrics.modelMase.set({ ...labels, model: m.name }, m.mase);
+      }
       this.reportFallback(labels, outcome);
 
       const mm = memory.metrics.get(m.name) ?? { forecasts: [] };
@@ -290,17 +293,15 @@ export class Reconciler {
 
     const summary = forecastSummary(cfg, decision, outcomes, report.now);
     if (summary) s.forecast = summary;
-    // One entry per model; with several metrics on one model, the worst (highest) MASE is shown.
+    // One entry per model (an Ensemble lists its members with their weights); with several metrics
+    // on one model, the worst (highest) MASE is shown.
     const models = new Map<string, ModelStatus>();
     for (const o of outcomes.values()) {
-      if (!o.model) continue;
-      const prev = models.get(o.model);
-      const mase = o.mase === undefined ? prev?.mase : Math.max(o.mase, prev?.mase ?? -Infinity);
-      models.set(o.model, {
-        name: o.model,
-        ...(mase !== undefined ? { mase: Number(mase.toPrecision(3)) } : {}),
-        ...(o.trainedAt ? { trainedAt: new Date(o.trainedAt).toISOString() } : {}),
-      });
+      for (const m of modelStatuses(o)) {
+        const prev = models.get(m.name);
+        const mase = m.mase === undefined ? prev?.mase : Math.max(m.mase, prev?.mase ?? -Infinity);
+        models.set(m.name, { ...m, ...(mase !== undefined ? { mase } : {}) });
+      }
     }
     if (models.size > 0) s.models = [...models.values()];
 

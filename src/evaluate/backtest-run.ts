@@ -1,7 +1,7 @@
 // `prescale backtest`: rolling-origin evaluation of the forecasting models on a trace (SPEC section 6).
 import { formatDuration } from '../api/units.js';
 import { backtest, foldOrigins } from '../forecast/backtest.js';
-import { createForecaster, isStatisticalModel } from '../forecast/registry.js';
+import { createForecaster, resolveModel } from '../forecast/registry.js';
 import type { Forecaster, Series } from '../forecast/types.js';
 import type { BacktestFold, BacktestReportData } from '../report/types.js';
 import { resample, type TracePoint } from '../traces/csv.js';
@@ -34,8 +34,8 @@ export function runBacktest(o: BacktestRunOptions): { output: BacktestOutput; re
   const factories: Record<string, () => Forecaster> = {};
   for (const name of o.models) {
     const model = parseModelName(name);
-    if (!isStatisticalModel(model)) throw new Error(`model "${name}" is not available in this version; use ${DEFAULT_BACKTEST_MODELS.join(', ')}`);
-    factories[name] = () => createForecaster(model, { seasonality: 'Auto' });
+    if (resolveModel(model).fallbackReason) throw new Error(`model "${name}" is not available in this version; use ${[...DEFAULT_BACKTEST_MODELS, 'ensemble'].join(', ')}`);
+    factories[name] = () => createForecaster(model, { seasonality: 'Auto', horizonSteps: Math.max(1, Math.ceil(o.horizonMs / nativeStep(o.points))) });
   }
   const step = nativeStep(o.points);
   const { series, gaps } = resample(o.points, step);

@@ -1,11 +1,15 @@
 // Builds a Forecaster from the model name in a PredictiveScaler spec.
 import type { ModelName } from '../api/types.js';
+import { EnsembleForecaster } from './ensemble.js';
 import { HoltWintersForecaster } from './holtWinters.js';
 import { LinearForecaster } from './linear.js';
 import { SeasonalNaiveForecaster } from './seasonalNaive.js';
 import type { Forecaster, ForecasterOptions } from './types.js';
 
 export type StatisticalModelName = 'HoltWinters' | 'SeasonalNaive' | 'Linear';
+
+/** The members of the Ensemble in this version: every statistical model. */
+export const ENSEMBLE_MEMBERS: StatisticalModelName[] = ['HoltWinters', 'SeasonalNaive', 'Linear'];
 
 /** The model used when the requested one is not available. */
 export const STATISTICAL_FALLBACK: ModelName = 'HoltWinters';
@@ -22,7 +26,7 @@ export function isStatisticalModel(model: ModelName): model is StatisticalModelN
 
 /** Maps a requested model to one this version can run. */
 export function resolveModel(requested: ModelName): ResolvedModel {
-  if (isStatisticalModel(requested)) return { model: requested };
+  if (isStatisticalModel(requested) || requested === 'Ensemble') return { model: requested };
   const what = requested === 'LSTM' ? 'LSTM models are' : `${requested} models are`;
   return {
     model: STATISTICAL_FALLBACK,
@@ -39,6 +43,11 @@ export function createForecaster(model: ModelName, options: ForecasterOptions = 
       return new SeasonalNaiveForecaster({ seasonality: options.seasonality });
     case 'Linear':
       return new LinearForecaster();
+    case 'Ensemble':
+      return new EnsembleForecaster({
+        members: ENSEMBLE_MEMBERS.map((name) => ({ name, make: () => createForecaster(name, options) })),
+        horizonSteps: options.horizonSteps,
+      });
     default:
       throw new Error(`model ${model} is not available in this version; call resolveModel() first`);
   }

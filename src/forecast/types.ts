@@ -27,6 +27,8 @@ export type Seasonality = 'Auto' | 'None' | number[]; // explicit periods in ms
 
 export interface ForecasterOptions {
   seasonality?: Seasonality;
+  /** How many steps ahead forecasts will be asked for; models that validate themselves score this far. */
+  horizonSteps?: number;
 }
 
 export interface Forecaster {

@@ -167,7 +167,7 @@ describe('ModelManager with the statistical forecasters', () => {
     expect(trained).toEqual(['HoltWinters', 'Linear']);
   });
 
-  it.each<ModelName>(['LSTM', 'Ensemble'])('serves %s with HoltWinters and the reason from resolveModel', (requested) => {
+  it.each<ModelName>(['LSTM'])('serves %s with HoltWinters and the reason from resolveModel', (requested) => {
     const { models } = manager();
 
     const out = models.forecast('k', history, config({ model: requested }), STEPS, QUANTILES);
@@ -176,6 +176,20 @@ describe('ModelManager with the statistical forecasters', () => {
     expect(out.fallbackReason).toBe(resolveModel(requested).fallbackReason);
     expect(out.fallbackReason).toMatch(/not available/);
     expect(out.forecast).toBeDefined();
+  });
+
+  it('serves the Ensemble itself, with each member weighted by its validation error', () => {
+    const { models } = manager();
+    const out = models.forecast('k', dailySine(3, 30, 3), config({ model: 'Ensemble', seasonality: ['1d'] }), STEPS, QUANTILES);
+    expect(out).toMatchObject({ requestedModel: 'Ensemble', model: 'Ensemble', trained: true });
+    expect(out.fallbackReason).toBeUndefined();
+    const members = out.details!.members as { name: string; weight: number; mase?: number }[];
+    expect(members.map((m) => m.name)).toEqual(['HoltWinters', 'SeasonalNaive', 'Linear']);
+    expect(members.reduce((s, m) => s + m.weight, 0)).toBeCloseTo(1, 9);
+    // The model that can follow the daily cycle carries the most weight.
+    const hw = members.find((m) => m.name === 'HoltWinters')!;
+    for (const m of members) expect(hw.weight).toBeGreaterThanOrEqual(m.weight);
+    expect(out.mase).toBeGreaterThan(0);
   });
 
   it('keeps the resolveModel reason on updates between retrains', () => {
@@ -191,7 +205,7 @@ describe('ModelManager with the statistical forecasters', () => {
 
   it.each<[ModelName, ModelName]>([
     ['LSTM', 'HoltWinters'],
-    ['HoltWinters', 'Ensemble'],
+    ['HoltWinters', 'LSTM'],
   ])('switching the requested model from %s to %s refits, so the fallback reason follows the spec', (from, to) => {
     const { models, clock } = manager();
     models.forecast('k', history, config({ model: from }), STEPS, QUANTILES);

@@ -1,8 +1,11 @@
 // The behaviour every Forecaster promises. Adding a model is one entry in `models`.
-import { describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { HoltWintersForecaster } from '../../../src/forecast/holtWinters.js';
+import { createForecaster } from '../../../src/forecast/registry.js';
 import { LinearForecaster } from '../../../src/forecast/linear.js';
+import { LstmForecaster } from '../../../src/forecast/lstm.js';
 import { SeasonalNaiveForecaster } from '../../../src/forecast/seasonalNaive.js';
+import { selectBackend } from '../../../src/forecast/tf/backend.js';
 import { InsufficientHistoryError, type Forecaster, type Series } from '../../../src/forecast/types.js';
 import { DAY, FIVE_MINUTES, START, dailySine, gaussian, makeSeries } from './fixtures.js';
 
@@ -17,7 +20,13 @@ const models: ModelUnderTest[] = [
   { name: 'SeasonalNaive', create: () => new SeasonalNaiveForecaster(), followsTrend: false, followsSeason: true },
   { name: 'Linear', create: () => new LinearForecaster(), followsTrend: true, followsSeason: false },
   { name: 'HoltWinters', create: () => new HoltWintersForecaster(), followsTrend: true, followsSeason: true },
+  { name: 'LSTM', create: () => new LstmForecaster({ maxEpochs: 5, maxTrainingWindows: 192, maxValidationWindows: 96 }), followsTrend: true, followsSeason: true },
 ];
+
+// The TensorFlow.js models need their backend chosen once, as at operator start-up.
+beforeAll(async () => {
+  await selectBackend();
+});
 
 const LEVELS = [0.05, 0.1, 0.25, 0.5, 0.75, 0.9, 0.95];
 

@@ -16,14 +16,13 @@ describe('registry', () => {
     expect(createForecaster('HoltWinters', { seasonality: [DAY_MS] }).minHistoryPoints(300_000)).toBe(576);
   });
 
-  it('maps LSTM and Ensemble to the statistical fallback with a reason', () => {
+  it('maps LSTM to the statistical fallback with a reason; the Ensemble runs as itself', () => {
     expect(STATISTICAL_FALLBACK).toBe('HoltWinters');
     expect(resolveModel('LSTM')).toEqual({
       model: 'HoltWinters',
       fallbackReason: 'LSTM models are not available in this version; using HoltWinters',
     });
-    expect(resolveModel('Ensemble').model).toBe('HoltWinters');
-    expect(resolveModel('Ensemble').fallbackReason).toMatch(/Ensemble.*not available/);
+    expect(resolveModel('Ensemble')).toEqual({ model: 'Ensemble' });
     expect(resolveModel('Linear')).toEqual({ model: 'Linear' });
   });
 
