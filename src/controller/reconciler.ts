@@ -6,6 +6,7 @@ import { DEFAULT_LEAD_TIME_MS, SpecError, toScalerConfig, type ScalerConfig } fr
 import { PAUSED_ANNOTATION, type Condition, type ModelStatus, type PredictiveScaler, type PredictiveScalerStatus } from '../api/types.js';
 import { formatDuration } from '../api/units.js';
 import { decide } from '../decision/decide.js';
+import { resolveModel } from '../forecast/registry.js';
 import { DecisionHistory } from '../decision/history.js';
 import type { Decision, MetricInput } from '../decision/types.js';
 import type { Forecast } from '../forecast/types.js';
@@ -271,7 +272,10 @@ export class Reconciler {
 
   /** prescale_forecast_fallback: 1 under the reason a metric is not served by its requested model. */
   private reportFallback(labels: { namespace: string; scaler: string; metric: string }, outcome: ModelOutcome): void {
-    const reason = outcome.fallbackReason ? 'ModelUnavailable' : outcome.unavailable?.reason;
+    // A fallback by resolveModel means the requested model does not exist in this version; any other
+    // model serving means the resolved one failed and the fallback chain took over.
+    const servedByResolvedModel = outcome.model === resolveModel(outcome.requestedModel).model;
+    const reason = outcome.fallbackReason ? (servedByResolvedModel ? 'ModelUnavailable' : 'ModelFailed') : outcome.unavailable?.reason;
     for (const r of ['ModelUnavailable', 'InsufficientHistory', 'ModelFailed']) {
       if (r !== reason) this.deps.metrics.forecastFallback.remove({ ...labels, reason: r });
     }
