@@ -123,6 +123,17 @@ describe('prescale command line', () => {
     expect((await readFile(report, 'utf8')).includes('<svg')).toBe(true);
   }, 120_000);
 
+  it('shows progress on stderr only when stderr is a terminal', async () => {
+    const args = ['simulate', '--trace', '../shared/data/traces/dev/alibaba-2018-cluster-cpu.csv', '--capacity-per-replica', '5', '--model', 'holt-winters', '--quantiles', '0.9', '--hpa-targets', '0.8', '--json'];
+    // util-linux's script(1) runs the command on a pseudo-terminal.
+    const { stdout: tty } = await run('script', ['-qfec', ['node', CLI, ...args].join(' '), '/dev/null'], { timeout: 60_000 });
+    expect(tty).toMatch(/simulating alibaba-2018-cluster-cpu\.csv \d+%/);
+    expect(tty).toMatch(/simulating alibaba-2018-cluster-cpu\.csv 100%/);
+    const piped = await prescale(...args);
+    expect(piped.stderr).not.toMatch(/simulating/);
+    expect(JSON.parse(piped.stdout).policies).toHaveLength(3);
+  }, 120_000);
+
   it('evaluation commands explain bad input in one line', async () => {
     const noTrace = await prescale('simulate', '--trace', join(dir, 'none.csv'), '--capacity-per-replica', '1');
     expect(noTrace.code).toBe(1);
