@@ -1,13 +1,3 @@
-// Deterministic pseudo-random numbers for tests, so a failure is reproducible.
-
-/** Uniform numbers in [0, 1) from a seed (mulberry32). */
-export function uniform(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+// Deterministic pseudo-random numbers for tests, so a failure is reproducible: the same generator
+// the models use for seeded training.
+export { seededUniform as uniform } from '../../src/forecast/tf/random.js';
