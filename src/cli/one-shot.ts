@@ -10,11 +10,7 @@ import { ModelManager, type ModelOutcome } from '../controller/models.js';
 import { decide } from '../decision/decide.js';
 import type { Decision, MetricInput } from '../decision/types.js';
 import type { ForecastStatus } from '../api/types.js';
-import type { Series } from '../forecast/types.js';
-
-export interface RangeSource {
-  queryRangeSeries(query: string, startMs: number, endMs: number, stepMs: number): Promise<Series>;
-}
+import type { RangeSource } from '../controller/history-cache.js';
 
 export interface OneShotResult {
   scaler: string;
