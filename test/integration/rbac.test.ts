@@ -56,6 +56,7 @@ beforeAll(async () => {
       },
     },
     { apiVersion: 'v1', kind: 'Secret', metadata: { name: 'prom-auth', namespace: APP_NAMESPACE }, stringData: { token: 't0ken' } },
+    { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'user-config', namespace: APP_NAMESPACE }, data: { a: 'b' } },
   ]);
   operator = cp.tokenKubeConfig(await mintServiceAccountToken(cp.kubeConfig, OPERATOR_NAMESPACE, 'prescale'));
 });
@@ -194,6 +195,16 @@ describe('deploy/ RBAC for the operator service account', () => {
     );
   });
 
+  it('keeps trained models in a ConfigMap: creates, reads, updates and deletes it by name', async () => {
+    const core = operator.makeApiClient(CoreV1Api);
+    const name = 'web-prescale-models';
+    await core.createNamespacedConfigMap({ namespace: APP_NAMESPACE, body: { metadata: { name }, binaryData: { 'rps.json.gz': 'AAEC' } } });
+    const created = await core.readNamespacedConfigMap({ name, namespace: APP_NAMESPACE });
+    expect(created.binaryData?.['rps.json.gz']).toBe('AAEC');
+    await expectAllowed(() => core.replaceNamespacedConfigMap({ name, namespace: APP_NAMESPACE, body: { ...created, binaryData: {} } }));
+    await expectAllowed(() => core.deleteNamespacedConfigMap({ name, namespace: APP_NAMESPACE }));
+  });
+
   it.each([
     ['read a Deployment', (kc: KubeConfig) => kc.makeApiClient(AppsV1Api).readNamespacedDeployment({ name: 'web', namespace: APP_NAMESPACE })],
     [
@@ -231,7 +242,12 @@ describe('deploy/ RBAC for the operator service account', () => {
         kc.makeApiClient(CoordinationV1Api).createNamespacedLease({ namespace: APP_NAMESPACE, body: { metadata: { name: 'steal' }, spec: {} } }),
     ],
     ['delete its Lease', (kc: KubeConfig) => kc.makeApiClient(CoordinationV1Api).deleteNamespacedLease({ name: 'prescale-leader', namespace: OPERATOR_NAMESPACE })],
-    ['create ConfigMaps', (kc: KubeConfig) => kc.makeApiClient(CoreV1Api).createNamespacedConfigMap({ namespace: APP_NAMESPACE, body: { metadata: { name: 'x' } } })],
+    ['list ConfigMaps', (kc: KubeConfig) => kc.makeApiClient(CoreV1Api).listNamespacedConfigMap({ namespace: APP_NAMESPACE })],
+    [
+      'patch a ConfigMap',
+      (kc: KubeConfig) =>
+        kc.makeApiClient(CoreV1Api).patchNamespacedConfigMap({ name: 'user-config', namespace: APP_NAMESPACE, body: [{ op: 'add', path: '/data/x', value: 'y' }] }),
+    ],
   ])('is refused to %s', async (_label, call) => {
     expect(await statusOf(() => call(operator))).toBe(403);
   });
@@ -240,6 +256,9 @@ describe('deploy/ RBAC for the operator service account', () => {
     ['update HorizontalPodAutoscalers', { verb: 'update', group: 'autoscaling', resource: 'horizontalpodautoscalers', namespace: APP_NAMESPACE }],
     ['delete events', { verb: 'delete', group: 'events.k8s.io', resource: 'events', namespace: APP_NAMESPACE }],
     ['write Secrets', { verb: 'update', group: '', resource: 'secrets', namespace: APP_NAMESPACE }],
+    ['watch ConfigMaps', { verb: 'watch', group: '', resource: 'configmaps', namespace: APP_NAMESPACE }],
+    ['list ConfigMaps in every namespace', { verb: 'list', group: '', resource: 'configmaps' }],
+    ['deletecollection ConfigMaps', { verb: 'deletecollection', group: '', resource: 'configmaps', namespace: APP_NAMESPACE }],
     ['exec into pods', { verb: 'create', group: '', resource: 'pods', subresource: 'exec', namespace: APP_NAMESPACE }],
     ['change its own RBAC', { verb: 'update', group: 'rbac.authorization.k8s.io', resource: 'clusterroles' }],
   ])('may not %s', async (_label, attributes) => {
