@@ -3,6 +3,8 @@ import { writeFile } from 'node:fs/promises';
 import { basename } from 'node:path';
 import type { Command } from 'commander';
 import { parseDuration } from '../api/units.js';
+import { selectBackend } from '../forecast/tf/backend.js';
+import { stderrLogger } from './backend-log.js';
 import { DEFAULT_BACKTEST_MODELS, runBacktest } from '../evaluate/backtest-run.js';
 import { parseModelName } from '../evaluate/models.js';
 import { renderBacktestReport, renderSimulationReport } from '../report/render.js';
@@ -43,6 +45,7 @@ export function addEvaluationCommands(program: Command): void {
     .option('--json', 'print one JSON object', false)
     .option('--report <file>', 'write an HTML report with plots')
     .action(async (opts) => {
+      await selectBackend({ logger: stderrLogger() });
       const points = await loadTrace(opts.trace);
       const { output, report, notes } = runBacktest({
         traceName: basename(opts.trace),
@@ -91,6 +94,7 @@ export function addEvaluationCommands(program: Command): void {
       const policies = String(opts.policies).split(',').map((s) => s.trim()) as PolicyKind[];
       for (const p of policies) if (!['prescale', 'hpa', 'oracle'].includes(p)) throw new Error(`--policies: unknown policy "${p}"; use prescale, hpa, oracle`);
       if (opts.minReplicas > opts.maxReplicas) throw new Error('--min-replicas must not exceed --max-replicas');
+      await selectBackend({ logger: stderrLogger() });
       const points = await loadTrace(opts.trace);
       const { output, report, notes } = simulate({
         traceName: basename(opts.trace),

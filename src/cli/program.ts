@@ -7,7 +7,10 @@ import { startOperator } from '../operator/operator.js';
 import { PrometheusClient } from '../prometheus/client.js';
 import { addEvaluationCommands } from './evaluate-commands.js';
 import { formatOneShot, forecastOnce, readScalerManifest } from './one-shot.js';
-import { wholeNumber } from './options.js';
+import { duration, wholeNumber } from './options.js';
+import { selectBackend } from '../forecast/tf/backend.js';
+import { stderrLogger } from './backend-log.js';
+import { parseDuration } from '../api/units.js';
 
 function packageVersion(): string {
   const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
@@ -40,6 +43,9 @@ export function buildProgram(): Command {
     .option('--leader-election-namespace <ns>', 'namespace of the leader Lease (default: $POD_NAMESPACE or prescale-system)')
     .option('--leader-election-id <name>', 'name of the leader Lease', 'prescale-operator')
     .option('--concurrency <n>', 'scalers reconciled at once', wholeNumber(1), 4)
+    .option('--training-workers <n>', 'worker threads that train models (each trains one model at a time)', wholeNumber(1), 1)
+    .option('--training-timeout <duration>', 'abandon a training that runs longer; the previous model keeps serving', duration('--training-timeout'), parseDuration('10m'))
+    .option('--no-persist-models', 'keep trained models in memory only (default: a ConfigMap per scaler)')
     .option('--log-level <level>', 'fatal, error, warn, info, debug or trace', 'info')
     .action(async (opts) => {
       if (!isLogLevel(opts.logLevel)) throw new Error(`--log-level: unknown level "${opts.logLevel}"`);
@@ -55,6 +61,10 @@ export function buildProgram(): Command {
         leaderElectionNamespace: opts.leaderElectionNamespace ?? process.env.POD_NAMESPACE ?? 'prescale-system',
         leaderElectionId: opts.leaderElectionId,
         concurrency: opts.concurrency,
+        trainingWorkers: opts.trainingWorkers,
+        trainingTimeoutMs: opts.trainingTimeout,
+        persistModels: opts.persistModels,
+        version: packageVersion(),
       });
       let stopping = false;
       const shutdown = (signal: string) => {
@@ -82,6 +92,7 @@ export function buildProgram(): Command {
     .option('--json', 'print the result as JSON', false)
     .action(async (opts) => {
       const scaler = await readScalerManifest(opts.file);
+      await selectBackend({ logger: stderrLogger() });
       const url = opts.prometheusUrl ?? scaler.spec.prometheus?.url;
       if (!url) throw new Error('no Prometheus URL: pass --prometheus-url or set spec.prometheus.url');
       const result = await forecastOnce(scaler, new PrometheusClient({ baseUrl: url }), {

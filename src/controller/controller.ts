@@ -74,6 +74,11 @@ export class Controller {
     });
   }
 
+  /** Asks for a reconcile of `namespace/name` (e.g. a model finished training in the background). */
+  enqueue(key: string): void {
+    this.queue.add(key);
+  }
+
   private newQueue(): WorkQueue {
     return new WorkQueue({ concurrency: this.opts.concurrency, onError: (key, err) => this.onError(key, err) });
   }

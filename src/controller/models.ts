@@ -1,12 +1,18 @@
-// Keeps one fitted forecaster per scaler metric: fits on first use, on spec.forecast.retrainEvery and
-// when the model or seasonality changes; between fits it only brings the model up to date with the
-// new points. A model that fails falls back along a chain of simpler statistical models.
+// Keeps one trained forecaster per scaler metric and decides when to train it: on first use, on
+// spec.forecast.retrainEvery, when the spec's model settings change, and when its live error drifts
+// far above its validation error. Training goes to a Trainer; forecast() never waits for it: the
+// previous model serves until the new one is ready, and a training that fails or times out leaves
+// the previous model in place. While a model drifts, a statistical fallback fitted with it serves.
 import type { ModelName } from '../api/types.js';
 import type { ScalerConfig } from '../api/config.js';
-import { backtest } from '../forecast/backtest.js';
-import { createForecaster, resolveModel } from '../forecast/registry.js';
 import { formatDuration } from '../api/units.js';
-import type { Forecast, Forecaster, Series } from '../forecast/types.js';
+import { createForecaster, resolveModel } from '../forecast/registry.js';
+import type { Forecast, Forecaster, ForecasterOptions, ForecasterState, Series } from '../forecast/types.js';
+import { LiveError } from './drift.js';
+import type { TrainingRequest, TrainingResult } from './training/train-model.js';
+import { disposeForecaster, InlineTrainer, type Trainer } from './training/trainer.js';
+
+export type UnavailableReason = 'InsufficientHistory' | 'ModelFailed' | 'ModelTraining';
 
 export interface ModelOutcome {
   requestedModel: ModelName;
@@ -16,73 +22,178 @@ export interface ModelOutcome {
   trainedAt?: number;
   /** Why another model than the requested one is serving. */
   fallbackReason?: string;
+  /** What kind of fallback: the model does not exist here, it failed to train, or it drifted. */
+  fallbackKind?: 'ModelUnavailable' | 'ModelFailed' | 'ModelDrift';
   /** Why no forecast is available at all (reactive scaling only). */
-  unavailable?: { reason: 'InsufficientHistory' | 'ModelFailed'; message: string };
-  /** True when this call (re)fitted the model. */
+  unavailable?: { reason: UnavailableReason; message: string };
+  /** True when a newly trained model was put in service by this call. */
   trained: boolean;
-  /**
-   * Out-of-sample MASE measured when the model was trained: refitted on the history before each of a
-   * few recent origins and scored on the horizon after it (undefined when the history is too short).
-   */
+  /** Out-of-sample MASE measured when the serving model was trained. */
   mase?: number;
+  /** Rolling MASE of the forecasts made since the model was trained, once they can be scored. */
+  liveMase?: number;
+  /** Set while the trained model's live error has drifted. */
+  drift?: { since: number; liveMase: number; validationMase: number; message: string };
+  /** A training running in the background. */
+  training?: { startedAt: number };
+  /** What happened since the last call for this key, for Events and logs. */
+  events: ModelEvent[];
   details?: Record<string, unknown>;
 }
 
-interface Entry {
-  /** The spec's model when this entry was fitted: a different request must refit, not reuse it. */
+export type ModelEvent =
+  | { type: 'Trained'; model: string; seconds: number; mase?: number }
+  | { type: 'TrainingFailed'; message: string }
+  | { type: 'DriftDetected'; message: string }
+  | { type: 'Restored'; model: string; trainedAt: number }
+  | { type: 'PersistFailed'; message: string };
+
+/** What is persisted for a trained model, so that a restarted operator does not start cold. */
+export interface ModelRecord {
+  format: typeof RECORD_FORMAT;
+  configKey: string;
   requested: ModelName;
   model: ModelName;
-  seasonalityKey: string;
-  forecaster: Forecaster;
+  failures: string[];
   trainedAt: number;
-  fallbackReason?: string;
   mase?: number;
+  state: ForecasterState;
+  driftFallback?: { model: ModelName; state: ForecasterState };
+  [field: string]: unknown;
 }
 
-/** Where a model that fails falls back to: the next simpler statistical model. */
-const FALLBACK_CHAIN: ModelName[] = ['Ensemble', 'HoltWinters', 'SeasonalNaive', 'Linear'];
+const RECORD_FORMAT = 1;
+
+/** Where a metric's trained model is kept between operator runs. */
+export interface ModelPersistence {
+  /** Undefined when nothing (usable) is stored; throws when the store cannot be reached. */
+  load(): Promise<ModelRecord | undefined>;
+  save(record: ModelRecord): Promise<void>;
+  discard(reason: string): Promise<void>;
+}
+
+export type RestoreOutcome = { restored: true; model: string; trainedAt: number } | { discarded: string } | { missing: true } | { skipped: true };
+
+interface Serving {
+  configKey: string;
+  requested: ModelName;
+  model: ModelName;
+  failures: string[];
+  forecaster: Forecaster;
+  trainedAt: number;
+  mase?: number;
+  driftFallback?: { model: ModelName; forecaster: Forecaster };
+  live?: LiveError;
+  drift?: { since: number; liveMase: number; validationMase: number; message: string };
+}
+
+interface KeyState {
+  serving?: Serving;
+  pending?: { startedAt: number; configKey: string };
+  /** The configKey of the spec of the latest forecast() call: a training for another one is stale. */
+  wanted?: string;
+  retryAt?: number;
+  consecutiveFailures: number;
+  lastFailure?: string;
+  events: ModelEvent[];
+  restoreSettled: boolean;
+}
 
 export interface ModelManagerOptions {
   now: () => number;
-  /** Reports each fit's duration. */
+  /** Where training runs; inline by default. */
+  trainer?: Trainer;
+  /** Reports each training's duration. */
   onTrained?: (model: string, seconds: number) => void;
-  create?: typeof createForecaster;
-  /** High-resolution timer for durations; defaults to performance.now. */
-  timer?: () => number;
+  /** Called when a background training finished (either way), so the metric is reconciled again. */
+  onTrainingSettled?: (key: string) => void;
+  /** Forecaster factory: for the default inline trainer, the model restored from persistence and the history check. */
+  create?: (model: ModelName, options: ForecasterOptions) => Forecaster;
 }
 
+/** After a failed training, the next attempt waits 30 s, doubling per failure up to 15 min. */
+const RETRY_BASE_MS = 30_000;
+const RETRY_MAX_MS = 15 * 60_000;
+
 export class ModelManager {
-  private readonly entries = new Map<string, Entry>();
-  private readonly create: typeof createForecaster;
-  private readonly timer: () => number;
+  private readonly keys = new Map<string, KeyState>();
+  private readonly trainer: Trainer;
+  private readonly create: (model: ModelName, options: ForecasterOptions) => Forecaster;
 
   constructor(private readonly opts: ModelManagerOptions) {
     this.create = opts.create ?? createForecaster;
-    this.timer = opts.timer ?? (() => performance.now());
+    this.trainer = opts.trainer ?? new InlineTrainer(this.create);
   }
 
-  forecast(key: string, series: Series, cfg: ScalerConfig, steps: number, quantiles: number[]): ModelOutcome {
+  /** Training jobs waiting for a worker, and running. */
+  trainingLoad(): { queued: number; running: number } {
+    return { queued: this.trainer.queued(), running: this.trainer.running() };
+  }
+
+  /** Whether restore() still has something to do for this key. */
+  needsRestore(key: string): boolean {
+    const state = this.keys.get(key);
+    return !state || (!state.restoreSettled && !state.serving);
+  }
+
+  /**
+   * Loads the model persisted for `key` when none is serving yet. Called once per key before its
+   * first forecast; a persisted model trained under other settings, or one that no longer loads, is
+   * discarded. Throws when the store cannot be reached (the next reconcile tries again).
+   */
+  async restore(key: string, cfg: ScalerConfig, persistence: ModelPersistence): Promise<RestoreOutcome> {
+    const state = this.stateFor(key);
+    if (state.serving || state.restoreSettled) return { skipped: true };
+    const record = await persistence.load();
+    if (!record) {
+      state.restoreSettled = true;
+      return { missing: true };
+    }
+    const settle = async (reason: string): Promise<RestoreOutcome> => {
+      state.restoreSettled = true;
+      await persistence.discard(reason);
+      return { discarded: reason };
+    };
+    if (record.format !== RECORD_FORMAT) return settle(`saved record format ${String(record.format)} is not ${RECORD_FORMAT}`);
+    if (record.configKey !== configKey(cfg)) return settle('the model was trained under other spec.forecast settings');
+    let serving: Serving;
+    try {
+      const options = modelOptions(cfg);
+      const restoreOne = (model: ModelName, s: ForecasterState) => {
+        const f = this.create(model, options);
+        f.importState(s);
+        return f;
+      };
+      serving = {
+        configKey: record.configKey,
+        requested: record.requested,
+        model: record.model,
+        failures: record.failures ?? [],
+        forecaster: restoreOne(record.model, record.state),
+        trainedAt: record.trainedAt,
+        ...(record.mase !== undefined ? { mase: record.mase } : {}),
+        ...(record.driftFallback
+          ? { driftFallback: { model: record.driftFallback.model, forecaster: restoreOne(record.driftFallback.model, record.driftFallback.state) } }
+          : {}),
+      };
+    } catch (err) {
+      return settle(`the saved model does not load: ${(err as Error).message}`);
+    }
+    if (state.serving) return { skipped: true }; // a training finished while loading
+    state.serving = serving;
+    state.restoreSettled = true;
+    state.events.push({ type: 'Restored', model: serving.model, trainedAt: serving.trainedAt });
+    return { restored: true, model: serving.model, trainedAt: serving.trainedAt };
+  }
+
+  forecast(key: string, series: Series, cfg: ScalerConfig, steps: number, quantiles: number[], persistence?: ModelPersistence): ModelOutcome {
     const requested = cfg.forecast.model;
     const resolved = resolveModel(requested);
-    const seasonalityKey = JSON.stringify(cfg.forecast.seasonality);
     const now = this.opts.now();
+    const state = this.stateFor(key);
+    const wanted = configKey(cfg);
+    state.wanted = wanted;
     const have = series.values.filter(Number.isFinite).length;
-    const entry = this.entries.get(key);
-    const due =
-      !entry ||
-      entry.seasonalityKey !== seasonalityKey ||
-      entry.requested !== requested ||
-      now - entry.trainedAt >= cfg.forecast.retrainEveryMs;
-
-    if (!due) {
-      try {
-        if (entry.forecaster.update) entry.forecaster.update(series);
-        else entry.forecaster.fit(series);
-        return this.outcome(requested, entry, entry.forecaster.predict(steps, quantiles), false);
-      } catch {
-        this.entries.delete(key); // fall through to a fresh fit
-      }
-    }
 
     // Too little history is not a model failure: scale reactively until there is enough, rather
     // than planning on a weaker model fitted to a few minutes of data.
@@ -91,88 +202,271 @@ export class ModelManager {
       2 * Math.ceil(cfg.forecast.horizonMs / series.stepMs),
     );
     if (have < need) {
-      this.entries.delete(key);
-      return {
-        requestedModel: requested,
-        trained: false,
-        unavailable: {
-          reason: 'InsufficientHistory',
-          message: `${resolved.model} needs ${need} points of history (${formatDuration(need * series.stepMs)} at step ${formatDuration(series.stepMs)}), have ${have}`,
-        },
-      };
+      this.drop(state);
+      return this.unavailable(state, requested, 'InsufficientHistory', `${resolved.model} needs ${need} points of history (${formatDuration(need * series.stepMs)} at step ${formatDuration(series.stepMs)}), have ${have}`);
     }
 
-    const chain = FALLBACK_CHAIN.slice(FALLBACK_CHAIN.indexOf(resolved.model));
-    const failures: string[] = [];
-    for (const model of chain) {
-      const forecaster = this.create(model, modelOptions(cfg));
-      if (have < forecaster.minHistoryPoints(series.stepMs)) {
-        failures.push(`${model}: needs ${forecaster.minHistoryPoints(series.stepMs)} points, have ${have}`);
-        continue;
-      }
-      const t0 = this.timer();
+    let trained = false;
+    const serving = state.serving;
+    if (serving) {
       try {
-        forecaster.fit(series);
-        const forecast = forecaster.predict(steps, quantiles);
-        this.opts.onTrained?.(model, (this.timer() - t0) / 1000);
-        const fallbackReason =
-          model === resolved.model ? resolved.fallbackReason : `${resolved.model} failed (${failures.join('; ')}); using ${model}`;
-        const own = forecaster.describe().mase;
-        const mase = typeof own === 'number' ? own : validationMase(series, () => this.create(model, modelOptions(cfg)), cfg);
-        const fresh: Entry = { requested, model, seasonalityKey, forecaster, trainedAt: now, fallbackReason, mase };
-        this.entries.set(key, fresh);
-        return this.outcome(requested, fresh, forecast, true);
-      } catch (err) {
-        failures.push(`${model}: ${(err as Error).message}`);
+        serving.forecaster.update(series);
+        serving.live ??= new LiveError(series, serving.mase, { horizonSteps: horizonSteps(cfg) });
+        serving.live.observe(series);
+      } catch {
+        this.drop(state); // it cannot follow this series any more: train afresh
       }
     }
-    this.entries.delete(key);
-    return {
-      requestedModel: requested,
-      trained: false,
-      unavailable: { reason: 'ModelFailed', message: `every model failed: ${failures.join('; ')}` },
-    };
+
+    const current = state.serving;
+    if (current && current.configKey === wanted && !current.drift) {
+      const verdict = current.live!.verdict();
+      if (verdict.drifting && current.mase !== undefined) {
+        current.drift = { since: now, liveMase: verdict.liveMase!, validationMase: current.mase, message: verdict.message! };
+        state.events.push({ type: 'DriftDetected', message: `${current.model}: ${verdict.message}; retraining, and serving ${current.driftFallback?.model ?? current.model} until the retrain succeeds` });
+      }
+    }
+
+    const due =
+      !current || current.configKey !== wanted || current.drift !== undefined || now - current.trainedAt >= cfg.forecast.retrainEveryMs;
+    if (due && !state.pending && !(state.retryAt !== undefined && now < state.retryAt)) {
+      trained = this.startTraining(key, state, series, cfg, resolved.model, persistence);
+    }
+
+    const active = state.serving;
+    if (!active) {
+      if (state.pending) {
+        return this.unavailable(state, requested, 'ModelTraining', `${resolved.model} is training in the background (started ${formatDuration(now - state.pending.startedAt)} ago); scaling reactively until it is ready`);
+      }
+      return this.unavailable(state, requested, 'ModelFailed', state.lastFailure ?? `${resolved.model} could not be trained`);
+    }
+    return this.serve(state, active, requested, resolved, cfg, series, steps, quantiles, trained);
   }
 
   forget(keyPrefix: string): void {
-    for (const k of this.entries.keys()) if (k.startsWith(keyPrefix)) this.entries.delete(k);
+    for (const [k, state] of this.keys) {
+      if (!k.startsWith(keyPrefix)) continue;
+      this.drop(state);
+      this.keys.delete(k);
+    }
   }
 
-  private outcome(requested: ModelName, e: Entry, forecast: Forecast, trained: boolean): ModelOutcome {
+  async close(): Promise<void> {
+    await this.trainer.close();
+    for (const state of this.keys.values()) this.drop(state);
+    this.keys.clear();
+  }
+
+  private serve(
+    state: KeyState,
+    active: Serving,
+    requested: ModelName,
+    resolved: ReturnType<typeof resolveModel>,
+    cfg: ScalerConfig,
+    series: Series,
+    steps: number,
+    quantiles: number[],
+    trained: boolean,
+  ): ModelOutcome {
+    let forecaster = active.forecaster;
+    let model: string = active.model;
+    let fallbackReason: string | undefined;
+    let fallbackKind: ModelOutcome['fallbackKind'];
+    if (active.drift && active.driftFallback) {
+      const fb = active.driftFallback;
+      try {
+        fb.forecaster.update(series);
+        forecaster = fb.forecaster;
+        model = fb.model;
+        fallbackReason = `${active.model} drifted (${active.drift.message}); serving ${fb.model} until the retrain succeeds`;
+        fallbackKind = 'ModelDrift';
+      } catch {
+        // the fallback cannot serve this series either: keep the drifting model
+      }
+    } else if (active.requested !== requested || active.configKey !== configKey(cfg)) {
+      fallbackReason = `${active.model} (trained for the previous spec) serves until the new model finishes training`;
+      fallbackKind = 'ModelFailed';
+    } else if (active.model !== resolved.model) {
+      fallbackReason = `${resolved.model} failed (${active.failures.join('; ')}); using ${active.model}`;
+      fallbackKind = 'ModelFailed';
+    } else if (resolved.fallbackReason) {
+      fallbackReason = resolved.fallbackReason;
+      fallbackKind = 'ModelUnavailable';
+    }
+    const forecast = forecaster.predict(steps, quantiles);
+    if (forecaster === active.forecaster) active.live?.record(forecast);
+    const verdict = active.live?.verdict();
     return {
       requestedModel: requested,
-      model: e.model,
+      model,
       forecast,
-      trainedAt: e.trainedAt,
-      fallbackReason: e.fallbackReason,
+      trainedAt: active.trainedAt,
+      ...(fallbackReason ? { fallbackReason, fallbackKind } : {}),
       trained,
-      mase: e.mase,
-      details: e.forecaster.describe(),
+      ...(active.mase !== undefined ? { mase: active.mase } : {}),
+      ...(verdict?.liveMase !== undefined ? { liveMase: verdict.liveMase } : {}),
+      ...(active.drift ? { drift: active.drift } : {}),
+      ...(state.pending ? { training: { startedAt: state.pending.startedAt } } : {}),
+      events: state.events.splice(0),
+      details: forecaster.describe(),
     };
+  }
+
+  /** Hands a training to the trainer; true when its result was put in service right away (inline). */
+  private startTraining(key: string, state: KeyState, series: Series, cfg: ScalerConfig, model: ModelName, persistence?: ModelPersistence): boolean {
+    const wanted = configKey(cfg);
+    const startedAt = this.opts.now();
+    const previous = state.serving;
+    const request: TrainingRequest = {
+      model,
+      options: modelOptions(cfg),
+      series,
+      quantile: cfg.forecast.quantile,
+      ...(previous && previous.model === model && previous.configKey === wanted ? { warmStart: exportOrUndefined(previous.forecaster) } : {}),
+    };
+    const context = { key, state, series, cfg, requested: cfg.forecast.model, configKey: wanted, persistence };
+    let result: TrainingResult | Promise<TrainingResult>;
+    try {
+      result = this.trainer.train(request);
+    } catch (err) {
+      this.trainingFailed(state, (err as Error).message);
+      return false;
+    }
+    if (!(result instanceof Promise)) {
+      this.install(context, result);
+      return true;
+    }
+    state.pending = { startedAt, configKey: wanted };
+    // Forgotten, or the spec changed while it trained: its result (or failure) no longer matters.
+    const stale = () => this.keys.get(key) !== state || state.wanted !== wanted;
+    result.then(
+      (r) => {
+        if (stale()) disposeResult(r);
+        else this.install(context, r);
+      },
+      (err: Error) => {
+        if (!stale()) this.trainingFailed(state, err.message);
+      },
+    ).finally(() => {
+      if (this.keys.get(key) === state) {
+        state.pending = undefined;
+        this.opts.onTrainingSettled?.(key);
+      }
+    });
+    return false;
+  }
+
+  private install(
+    context: { key: string; state: KeyState; series: Series; cfg: ScalerConfig; requested: ModelName; configKey: string; persistence?: ModelPersistence },
+    result: TrainingResult,
+  ): void {
+    const { state, series, cfg } = context;
+    const trainedAt = this.opts.now();
+    this.opts.onTrained?.(result.model, result.seconds);
+    const old = state.serving;
+    state.serving = {
+      configKey: context.configKey,
+      requested: context.requested,
+      model: result.model,
+      failures: result.failures,
+      forecaster: result.forecaster,
+      trainedAt,
+      ...(result.mase !== undefined ? { mase: result.mase } : {}),
+      ...(result.driftFallback ? { driftFallback: result.driftFallback } : {}),
+      live: new LiveError(series, result.mase, { horizonSteps: horizonSteps(cfg) }),
+    };
+    if (old) disposeServing(old);
+    state.consecutiveFailures = 0;
+    state.retryAt = undefined;
+    state.lastFailure = undefined;
+    state.restoreSettled = true;
+    state.events.push({ type: 'Trained', model: result.model, seconds: result.seconds, ...(result.mase !== undefined ? { mase: result.mase } : {}) });
+    if (context.persistence) this.persist(state, state.serving, context.persistence);
+  }
+
+  private persist(state: KeyState, serving: Serving, persistence: ModelPersistence): void {
+    let record: ModelRecord;
+    try {
+      record = {
+        format: RECORD_FORMAT,
+        configKey: serving.configKey,
+        requested: serving.requested,
+        model: serving.model,
+        failures: serving.failures,
+        trainedAt: serving.trainedAt,
+        ...(serving.mase !== undefined ? { mase: serving.mase } : {}),
+        state: serving.forecaster.exportState(),
+        ...(serving.driftFallback ? { driftFallback: { model: serving.driftFallback.model, state: serving.driftFallback.forecaster.exportState() } } : {}),
+      };
+    } catch (err) {
+      state.events.push({ type: 'PersistFailed', message: `the trained model could not be exported: ${(err as Error).message}` });
+      return;
+    }
+    persistence.save(record).catch((err: Error) => state.events.push({ type: 'PersistFailed', message: err.message }));
+  }
+
+  private trainingFailed(state: KeyState, message: string): void {
+    state.consecutiveFailures++;
+    const wait = Math.min(RETRY_MAX_MS, RETRY_BASE_MS * 2 ** (state.consecutiveFailures - 1));
+    state.retryAt = this.opts.now() + wait;
+    state.lastFailure = `training failed: ${message}`;
+    state.events.push({ type: 'TrainingFailed', message: `${message}; ${state.serving ? `${state.serving.model} trained ${new Date(state.serving.trainedAt).toISOString()} keeps serving; ` : ''}next attempt in ${formatDuration(wait)}` });
+  }
+
+  private unavailable(state: KeyState, requested: ModelName, reason: UnavailableReason, message: string): ModelOutcome {
+    return {
+      requestedModel: requested,
+      trained: false,
+      unavailable: { reason, message },
+      ...(state.pending ? { training: { startedAt: state.pending.startedAt } } : {}),
+      events: state.events.splice(0),
+    };
+  }
+
+  private stateFor(key: string): KeyState {
+    let state = this.keys.get(key);
+    if (!state) {
+      state = { consecutiveFailures: 0, events: [], restoreSettled: false };
+      this.keys.set(key, state);
+    }
+    return state;
+  }
+
+  private drop(state: KeyState): void {
+    if (state.serving) disposeServing(state.serving);
+    state.serving = undefined;
   }
 }
 
-function modelOptions(cfg: ScalerConfig) {
-  return { seasonality: cfg.forecast.seasonality, horizonSteps: Math.max(1, Math.ceil(cfg.forecast.horizonMs / cfg.forecast.stepMs)) };
+function disposeServing(s: Serving): void {
+  disposeForecaster(s.forecaster);
+  disposeForecaster(s.driftFallback?.forecaster);
 }
 
-/** Origins of the validation backtest run at each training. */
-const VALIDATION_FOLDS = 3;
+function disposeResult(r: TrainingResult): void {
+  disposeForecaster(r.forecaster);
+  disposeForecaster(r.driftFallback?.forecaster);
+}
 
-/**
- * MASE over the last few horizons of the history, each forecast from a model fitted only on what came
- * before it: what the model is worth out of sample, for status.models and prescale_model_mase.
- */
-function validationMase(series: Series, make: () => Forecaster, cfg: ScalerConfig): number | undefined {
-  const horizonSteps = Math.max(1, Math.ceil(cfg.forecast.horizonMs / series.stepMs));
-  const n = series.values.length;
-  const probe = make();
-  const warmupSteps = Math.max(probe.minHistoryPoints(series.stepMs), n - VALIDATION_FOLDS * horizonSteps);
-  if (warmupSteps + horizonSteps > n) return undefined;
+function exportOrUndefined(forecaster: Forecaster): ForecasterState | undefined {
   try {
-    const score = backtest(series, { model: make }, { horizonSteps, warmupSteps, folds: VALIDATION_FOLDS, quantile: cfg.forecast.quantile }).models[0];
-    return score && score.folds > 0 && Number.isFinite(score.mase) ? score.mase : undefined;
+    return forecaster.exportState();
   } catch {
     return undefined;
   }
 }
+
+function horizonSteps(cfg: ScalerConfig): number {
+  return Math.max(1, Math.ceil(cfg.forecast.horizonMs / cfg.forecast.stepMs));
+}
+
+function modelOptions(cfg: ScalerConfig): ForecasterOptions & { horizonSteps: number } {
+  return { seasonality: cfg.forecast.seasonality, horizonSteps: horizonSteps(cfg) };
+}
+
+/** The spec settings a trained model depends on: a change means it must be trained again. */
+function configKey(cfg: ScalerConfig): string {
+  const f = cfg.forecast;
+  return JSON.stringify({ model: f.model, seasonality: f.seasonality, stepMs: f.stepMs, horizonMs: f.horizonMs });
+}
+

@@ -6,7 +6,6 @@ import { DEFAULT_LEAD_TIME_MS, SpecError, toScalerConfig, type ScalerConfig } fr
 import { PAUSED_ANNOTATION, type Condition, type ModelStatus, type PredictiveScaler, type PredictiveScalerStatus } from '../api/types.js';
 import { formatDuration } from '../api/units.js';
 import { decide } from '../decision/decide.js';
-import { resolveModel } from '../forecast/registry.js';
 import { DecisionHistory } from '../decision/history.js';
 import type { Decision, MetricInput } from '../decision/types.js';
 import type { Forecast } from '../forecast/types.js';
@@ -20,7 +19,8 @@ import type { OperatorMetrics } from '../observability/metrics.js';
 import { PrometheusAuthError, PrometheusQueryError, PrometheusUnavailableError } from '../prometheus/errors.js';
 import { mergeConditions, newlyBad, type ConditionUpdate } from './conditions.js';
 import type { HistoryCache, RangeSource } from './history-cache.js';
-import type { ModelManager, ModelOutcome } from './models.js';
+import type { ModelStore } from '../kube/model-store.js';
+import type { ModelManager, ModelOutcome, ModelPersistence } from './models.js';
 import { PrometheusConfigError } from './prometheus-provider.js';
 import {
   forecastAbsPctError,
@@ -40,6 +40,8 @@ export interface ReconcilerDeps {
   autoscalers: AutoscalerIndex;
   prometheus: { clientFor(namespace: string, cfg: ScalerConfig): Promise<RangeSource> };
   models: ModelManager;
+  /** Where trained models are kept across operator restarts; none: they are kept in memory only. */
+  modelStore?: ModelStore;
   history: HistoryCache;
   metrics: OperatorMetrics;
   logger: Logger;
@@ -151,7 +153,7 @@ export class Reconciler {
     report.status.leadTime = formatDuration(leadTimeMs);
     report.status.leadTimeSource = cfg.scaling.leadTimeMs === null ? 'Default' : 'Fixed';
 
-    const { inputs, problems, outcomes } = await this.gatherMetrics(key, namespace, name, cfg, now, leadTimeMs, memory, log);
+    const { inputs, problems, outcomes } = await this.gatherMetrics(key, scaler, cfg, now, leadTimeMs, memory, log);
 
     const decision = decide({
       now,
@@ -199,14 +201,14 @@ export class Reconciler {
 
   private async gatherMetrics(
     key: string,
-    namespace: string,
-    name: string,
+    scaler: PredictiveScaler,
     cfg: ScalerConfig,
     now: number,
     leadTimeMs: number,
     memory: ScalerMemory,
     log: Logger,
   ) {
+    const { namespace, name } = scaler.metadata;
     const inputs: MetricInput[] = [];
     const problems = new Map<string, MetricProblem>();
     const outcomes = new Map<string, ModelOutcome>();
@@ -247,12 +249,17 @@ export class Reconciler {
       this.deps.metrics.observedValue.set(labels, observation.value);
 
       const steps = forecastSteps(series, cfg, now, leadTimeMs);
-      const outcome = this.deps.models.forecast(`${key}/${m.name}`, series, cfg, steps, quantiles);
+      const modelKey = `${key}/${m.name}`;
+      const persistence = this.persistenceFor(scaler, m.name, log);
+      if (persistence && this.deps.models.needsRestore(modelKey)) await this.restoreModel(modelKey, cfg, persistence, m.name, log);
+      const outcome = this.deps.models.forecast(modelKey, series, cfg, steps, quantiles, persistence);
       outcomes.set(m.name, outcome);
-      if (outcome.trained) log.info({ metric: m.name, model: outcome.model, mase: outcome.mase, details: outcome.details }, 'model trained');
+      await this.reportModelEvents(scaler, m.name, outcome, log);
       for (const m of modelStatuses(outcome)) {
         if (m.mase !== undefined) this.deps.metrics.modelMase.set({ ...labels, model: m.name }, m.mase);
       }
+      if (outcome.liveMase !== undefined && outcome.model) this.deps.metrics.modelLiveMase.set({ ...labels, model: outcome.model }, outcome.liveMase);
+      this.deps.metrics.modelDrift.set(labels, outcome.drift ? 1 : 0);
       this.reportFallback(labels, outcome);
 
       const mm = memory.metrics.get(m.name) ?? { forecasts: [] };
@@ -270,13 +277,68 @@ export class Reconciler {
     return { inputs, problems, outcomes };
   }
 
+  /** The model store bound to one scaler metric, when the operator persists models. */
+  private persistenceFor(scaler: PredictiveScaler, metric: string, log: Logger): ModelPersistence | undefined {
+    const store = this.deps.modelStore;
+    const { namespace, name, uid } = scaler.metadata;
+    if (!store || !uid) return undefined;
+    const ref = { namespace, name, uid };
+    return {
+      load: async () => {
+        const result = await store.load(ref, metric);
+        if ('discarded' in result) log.warn({ metric, reason: result.discarded }, 'saved model discarded');
+        return 'record' in result ? (result.record as ModelRecordLike) : undefined;
+      },
+      save: async (record) => {
+        const result = await store.save(ref, metric, record);
+        if ('skipped' in result) throw new Error(`the trained model was not saved: ${result.skipped}`);
+        log.debug({ metric, bytes: result.bytes }, 'trained model saved');
+      },
+      discard: (reason) => store.discard(ref, metric, reason),
+    };
+  }
+
+  private async restoreModel(modelKey: string, cfg: ScalerConfig, persistence: ModelPersistence, metric: string, log: Logger): Promise<void> {
+    try {
+      const restored = await this.deps.models.restore(modelKey, cfg, persistence);
+      if ('discarded' in restored) log.warn({ metric, reason: restored.discarded }, 'saved model discarded; training afresh');
+    } catch (err) {
+      // The store being unreachable only means training from scratch later; try again next time.
+      log.warn({ metric, err: (err as Error).message }, 'could not load the saved model');
+    }
+  }
+
+  /** Logs, Events and counters for what happened to a metric's model since the last reconcile. */
+  private async reportModelEvents(scaler: PredictiveScaler, metric: string, outcome: ModelOutcome, log: Logger): Promise<void> {
+    for (const e of outcome.events) {
+      switch (e.type) {
+        case 'Trained':
+          this.deps.metrics.trainings.inc({ outcome: 'success' });
+          log.info({ metric, model: e.model, seconds: e.seconds, mase: e.mase, details: outcome.details }, 'model trained');
+          break;
+        case 'Restored':
+          log.info({ metric, model: e.model, trainedAt: new Date(e.trainedAt).toISOString() }, 'model restored from the model store');
+          break;
+        case 'PersistFailed':
+          log.warn({ metric, err: e.message }, 'trained model not persisted');
+          break;
+        case 'TrainingFailed':
+          this.deps.metrics.trainings.inc({ outcome: 'failure' });
+          log.warn({ metric, err: e.message }, 'model training failed');
+          await this.deps.events.record(scaler, { type: 'Warning', reason: 'TrainingFailed', action: 'Train', note: `metric ${metric}: ${e.message}` });
+          break;
+        case 'DriftDetected':
+          log.warn({ metric, drift: e.message }, 'model drift detected');
+          await this.deps.events.record(scaler, { type: 'Warning', reason: 'ModelDrift', action: 'Forecast', note: `metric ${metric}: ${e.message}` });
+          break;
+      }
+    }
+  }
+
   /** prescale_forecast_fallback: 1 under the reason a metric is not served by its requested model. */
   private reportFallback(labels: { namespace: string; scaler: string; metric: string }, outcome: ModelOutcome): void {
-    // A fallback by resolveModel means the requested model does not exist in this version; any other
-    // model serving means the resolved one failed and the fallback chain took over.
-    const servedByResolvedModel = outcome.model === resolveModel(outcome.requestedModel).model;
-    const reason = outcome.fallbackReason ? (servedByResolvedModel ? 'ModelUnavailable' : 'ModelFailed') : outcome.unavailable?.reason;
-    for (const r of ['ModelUnavailable', 'InsufficientHistory', 'ModelFailed']) {
+    const reason = outcome.fallbackKind ?? outcome.unavailable?.reason;
+    for (const r of FALLBACK_REASONS) {
       if (r !== reason) this.deps.metrics.forecastFallback.remove({ ...labels, reason: r });
     }
     if (reason) this.deps.metrics.forecastFallback.set({ ...labels, reason }, 1);
@@ -329,7 +391,8 @@ export class Reconciler {
     const withoutForecast = cfg.metrics.filter((m) => !withForecast.some(([n]) => n === m.name));
     if (withoutForecast.length === 0) {
       const used = withForecast.map(([n, o]) => `${n}: ${o.model}${o.fallbackReason ? ` (${o.fallbackReason})` : ''}`);
-      report.condition('ForecastAvailable', 'True', 'ForecastComputed', used.join('; '));
+      const drifting = withForecast.some(([, o]) => o.drift);
+      report.condition('ForecastAvailable', 'True', drifting ? 'ModelDrift' : 'ForecastComputed', used.join('; '));
     } else {
       const first = withoutForecast[0]!;
       const o = outcomes.get(first.name);
@@ -384,6 +447,10 @@ export class Reconciler {
     return m;
   }
 }
+
+const FALLBACK_REASONS = ['ModelUnavailable', 'ModelFailed', 'ModelDrift', 'InsufficientHistory', 'ModelTraining'];
+
+type ModelRecordLike = Parameters<ModelPersistence['save']>[0];
 
 const LIMIT_REASON: Record<string, string> = {
   scaleUpRate: 'ScaleUpLimit',

@@ -105,7 +105,8 @@ export function backtest(
   return { horizonSteps: options.horizonSteps, origins: origins.map((i) => series.start + i * series.stepMs), models };
 }
 
-function finiteMean(values: readonly number[]): number {
+/** Mean of the finite values; NaN when there are none. */
+export function finiteMean(values: readonly number[]): number {
   const finite = values.filter(Number.isFinite);
   return finite.length > 0 ? finite.reduce((a, b) => a + b, 0) / finite.length : NaN;
 }

@@ -1,19 +1,27 @@
-// Ensemble forecaster: its members are scored out of sample on the latest history (rolling origin),
-// members much worse than the best are dropped, the rest are weighted by inverse error, and the
-// forecast (mean and every quantile) is the weighted average of theirs. Weights are recomputed at
-// each fit, i.e. at each retrain.
-import { backtest } from './backtest.js';
+// Ensemble forecaster: its members are scored out of sample on the latest history, members much
+// worse than the best are dropped, the rest are weighted by inverse error, and the forecast (mean
+// and every quantile) is the weighted average of theirs. Weights are recomputed at each fit, i.e.
+// at each retrain.
+//
+// Validation fits each member once, on the history before the first of `validationFolds`
+// consecutive horizon-long folds at the end of the series, then walks it from fold to fold with
+// update(): the parameters stay those learned before the first origin, so every fold is out of
+// sample, and a member costs one fit rather than one per fold (an LSTM fit takes seconds). The
+// kept members are then brought up to the full series with update(), again without refitting.
+import { mase, seasonalNaiveScale } from './accuracy.js';
+import { finiteMean, foldOrigins } from './backtest.js';
 import { requireHistory, requireSteps, NotFittedError } from './history.js';
-import type { Forecast, Forecaster, Series } from './types.js';
+import { IncompatibleStateError, InsufficientHistoryError, type Forecast, type Forecaster, type ForecasterState, type Series } from './types.js';
 
 export interface EnsembleMember {
+  /** Unique within the ensemble: member states are stored and restored by name. */
   name: string;
   make: () => Forecaster;
 }
 
 export interface EnsembleOptions {
   members: EnsembleMember[];
-  /** Validation origins over the end of the history. */
+  /** Validation folds: consecutive horizon-long spans at the end of the history. */
   validationFolds?: number;
   /** Steps ahead each validation fold scores (the forecast horizon). */
   horizonSteps?: number;
@@ -23,17 +31,40 @@ export interface EnsembleOptions {
 
 export interface MemberScore {
   name: string;
-  /** Out-of-sample MASE on the validation folds; undefined when it could not be scored. */
+  /** Out-of-sample MASE on the validation folds; absent when it could not be scored. */
   mase?: number;
   weight: number;
   /** Why a member has no weight. */
   dropped?: string;
 }
 
-interface Fitted {
-  members: { name: string; forecaster: Forecaster; weight: number }[];
-  scores: MemberScore[];
+/** Layout version of the Ensemble's exported state. */
+const STATE_FORMAT = 1;
+
+interface Kept {
+  name: string;
+  forecaster: Forecaster;
+  weight: number;
 }
+
+interface Fitted {
+  members: Kept[];
+  scores: MemberScore[];
+  /** The blend's own validation MASE. */
+  mase: number | undefined;
+}
+
+/** A validation fold: where it starts, what happened over its horizon, and its MASE scale. */
+interface Fold {
+  origin: number;
+  actual: number[];
+  scale: number;
+}
+
+/** A member after validation: fitted up to the last fold origin with its fold forecasts, or why not. */
+type Validated =
+  | { name: string; forecaster: Forecaster; foldMeans: number[][]; mase: number | undefined }
+  | { name: string; failure: string };
 
 export class EnsembleForecaster implements Forecaster {
   readonly name = 'Ensemble';
@@ -44,6 +75,8 @@ export class EnsembleForecaster implements Forecaster {
 
   constructor(private readonly options: EnsembleOptions) {
     if (options.members.length === 0) throw new Error('an ensemble needs at least one member');
+    const names = options.members.map((m) => m.name);
+    if (new Set(names).size !== names.length) throw new Error(`ensemble member names must be unique, got ${names.join(', ')}`);
     this.folds = options.validationFolds ?? 4;
     this.horizonSteps = options.horizonSteps ?? 30;
     this.dropRatio = options.dropRatio ?? 1.5;
@@ -57,36 +90,36 @@ export class EnsembleForecaster implements Forecaster {
 
   fit(series: Series): void {
     requireHistory(this, series);
-    const n = series.values.length;
-    const scores = this.validate(series, n);
-    const finite = scores.filter((s) => s.mase !== undefined);
-    const best = Math.min(...finite.map((s) => s.mase!));
-    const members: Fitted['members'] = [];
-    for (const m of this.options.members) {
-      const score = scores.find((s) => s.name === m.name)!;
-      if (finite.length > 0 && score.mase === undefined) {
-        score.dropped ??= 'could not be scored on the validation folds';
-        continue;
-      }
-      if (score.mase !== undefined && best > 0 && score.mase > this.dropRatio * best) {
-        score.dropped = `validation MASE ${score.mase.toFixed(3)} is over ${this.dropRatio}x the best member's ${best.toFixed(3)}`;
-        continue;
-      }
-      const forecaster = m.make();
-      try {
-        forecaster.fit(series);
-      } catch (err) {
-        score.dropped = `fit failed: ${(err as Error).message}`;
-        continue;
+    const folds = this.validationFolds(series);
+    const previous = this.memberStates();
+    const validated = this.options.members.map((m) => this.validate(m, series, folds, previous.get(m.name)));
+    const scores: MemberScore[] = validated.map((v) => ({ name: v.name, weight: 0, ...('failure' in v ? { dropped: v.failure } : definedMase(v.mase)) }));
+    const scored = scores.filter((s) => s.mase !== undefined);
+    const best = Math.min(...scored.map((s) => s.mase!));
+    const kept: (Kept & { foldMeans: number[][] })[] = [];
+    validated.forEach((v, i) => {
+      if ('failure' in v) return;
+      const score = scores[i]!;
+      const dropped = this.dropReason(score, scored.length, best) ?? bringUpToDate(v.forecaster, series);
+      if (dropped !== undefined) {
+        score.dropped = dropped;
+        release(v.forecaster);
+        return;
       }
       // Inverse-error weights; a perfect member (MASE 0) is capped so it does not take everything.
-      members.push({ name: m.name, forecaster, weight: score.mase === undefined ? 1 : 1 / Math.max(score.mase, 1e-3) });
-    }
-    if (members.length === 0) throw new Error(`no ensemble member could be used: ${scores.map((s) => `${s.name}: ${s.dropped}`).join('; ')}`);
-    const total = members.reduce((sum, m) => sum + m.weight, 0);
-    for (const m of members) m.weight /= total;
-    for (const s of scores) s.weight = members.find((m) => m.name === s.name)?.weight ?? 0;
-    this.fitted = { members, scores };
+      kept.push({ name: v.name, forecaster: v.forecaster, foldMeans: v.foldMeans, weight: score.mase === undefined ? 1 : 1 / Math.max(score.mase, 1e-3) });
+    });
+    if (kept.length === 0) throw new Error(`no ensemble member could be used: ${scores.map((s) => `${s.name}: ${s.dropped}`).join('; ')}`);
+    const total = kept.reduce((sum, m) => sum + m.weight, 0);
+    for (const m of kept) m.weight /= total;
+    for (const s of scores) s.weight = kept.find((m) => m.name === s.name)?.weight ?? 0;
+    const old = this.fitted;
+    this.fitted = {
+      members: kept.map(({ name, forecaster, weight }) => ({ name, forecaster, weight })),
+      scores,
+      mase: blendMase(folds, kept),
+    };
+    old?.members.forEach((m) => release(m.forecaster));
   }
 
   update(series: Series): void {
@@ -94,10 +127,7 @@ export class EnsembleForecaster implements Forecaster {
       this.fit(series);
       return;
     }
-    for (const m of this.fitted.members) {
-      if (m.forecaster.update) m.forecaster.update(series);
-      else m.forecaster.fit(series);
-    }
+    for (const m of this.fitted.members) m.forecaster.update(series);
   }
 
   predict(steps: number, quantiles: number[]): Forecast {
@@ -120,30 +150,191 @@ export class EnsembleForecaster implements Forecaster {
 
   describe(): Record<string, unknown> {
     if (!this.fitted) return { model: this.name, fitted: false };
-    const weighted = this.fitted.scores.filter((s) => s.weight > 0 && s.mase !== undefined);
     return {
       model: this.name,
       fitted: true,
-      members: this.fitted.scores,
-      // The ensemble's own expected error: the weighted MASE of its members.
-      mase: weighted.length > 0 ? weighted.reduce((sum, s) => sum + s.weight * s.mase!, 0) : undefined,
+      members: this.fitted.scores.map((s) => ({ ...s })),
+      // The ensemble's own expected error: its blended forecast scored on the validation folds.
+      mase: this.fitted.mase,
     };
   }
 
-  /** Rolling-origin MASE of every member over the last folds x horizon steps. */
-  private validate(series: Series, n: number): MemberScore[] {
-    const warmupSteps = n - this.folds * this.horizonSteps;
-    const factories = Object.fromEntries(this.options.members.map((m) => [m.name, m.make]));
-    const result = backtest(series, factories, {
+  exportState(): ForecasterState {
+    const fitted = this.fitted;
+    if (!fitted) throw new NotFittedError(this.name, 'fit() must be called before exportState()');
+    return {
+      model: this.name,
+      format: STATE_FORMAT,
       horizonSteps: this.horizonSteps,
-      warmupSteps,
-      folds: this.folds,
-      quantile: 0.5,
-    });
-    return result.models.map((m) => ({
-      name: m.name,
-      weight: 0,
-      ...(Number.isFinite(m.mase) && m.folds > 0 ? { mase: m.mase } : { dropped: m.lastError ? `validation failed: ${m.lastError}` : undefined }),
+      members: fitted.members.map((m) => ({ name: m.name, weight: m.weight, state: m.forecaster.exportState() })),
+      scores: fitted.scores.map((s) => ({ ...s })),
+      ...definedMase(fitted.mase),
+    };
+  }
+
+  importState(state: ForecasterState): void {
+    const parsed = this.parseState(state);
+    const members: Kept[] = [];
+    try {
+      for (const m of parsed.members) {
+        const forecaster = this.memberFactory(m.name)();
+        members.push({ name: m.name, forecaster, weight: m.weight });
+        try {
+          forecaster.importState(m.state);
+        } catch (err) {
+          throw new IncompatibleStateError(`Ensemble member ${m.name}: ${messageOf(err)}`);
+        }
+      }
+    } catch (err) {
+      members.forEach((m) => release(m.forecaster));
+      throw err;
+    }
+    const old = this.fitted;
+    this.fitted = { members, scores: parsed.scores, mase: parsed.mase };
+    old?.members.forEach((m) => release(m.forecaster));
+  }
+
+  /** `folds` consecutive horizon-long folds ending at the last point, as backtest() lays them out. */
+  private validationFolds(series: Series): Fold[] {
+    const n = series.values.length;
+    const origins = foldOrigins(n, { horizonSteps: this.horizonSteps, warmupSteps: n - this.folds * this.horizonSteps, folds: this.folds });
+    return origins.map((origin) => ({
+      origin,
+      actual: series.values.slice(origin, origin + this.horizonSteps),
+      scale: seasonalNaiveScale(series.values.slice(0, origin), series.stepMs),
     }));
   }
+
+  /** One fit before the first fold, then update() and forecast at each fold origin. */
+  private validate(member: EnsembleMember, series: Series, folds: Fold[], previous: ForecasterState | undefined): Validated {
+    const forecaster = warmStarted(member, previous);
+    try {
+      forecaster.fit(head(series, folds[0]!.origin));
+      const foldMeans = folds.map((fold, k) => {
+        if (k > 0) forecaster.update(head(series, fold.origin));
+        return forecaster.predict(this.horizonSteps, [0.5]).mean;
+      });
+      const score = finiteMean(folds.map((fold, k) => mase(fold.actual, foldMeans[k]!, fold.scale)));
+      return { name: member.name, forecaster, foldMeans, mase: Number.isFinite(score) ? score : undefined };
+    } catch (err) {
+      release(forecaster);
+      const why = err instanceof InsufficientHistoryError ? 'too little history before the validation folds' : 'validation failed';
+      return { name: member.name, failure: `${why}: ${messageOf(err)}` };
+    }
+  }
+
+  private dropReason(score: MemberScore, scoredCount: number, best: number): string | undefined {
+    if (score.mase === undefined) return scoredCount > 0 ? 'could not be scored on the validation folds' : undefined;
+    if (best > 0 && score.mase > this.dropRatio * best) {
+      return `validation MASE ${score.mase.toFixed(3)} is over ${this.dropRatio}x the best member's ${best.toFixed(3)}`;
+    }
+    return undefined;
+  }
+
+  /** The current members' states by name, so a refit can warm-start from them. */
+  private memberStates(): Map<string, ForecasterState> {
+    const states = new Map<string, ForecasterState>();
+    for (const m of this.fitted?.members ?? []) {
+      try {
+        states.set(m.name, m.forecaster.exportState());
+      } catch {
+        // A member that cannot export its state simply fits cold.
+      }
+    }
+    return states;
+  }
+
+  private memberFactory(name: string): () => Forecaster {
+    return this.options.members.find((m) => m.name === name)!.make;
+  }
+
+  /** Checks an exported Ensemble state against this ensemble; throws IncompatibleStateError. */
+  private parseState(state: unknown): { members: { name: string; weight: number; state: ForecasterState }[]; scores: MemberScore[]; mase: number | undefined } {
+    const reject = (why: string): never => {
+      throw new IncompatibleStateError(`not an Ensemble state for this ensemble: ${why}`);
+    };
+    if (!isRecord(state)) return reject('not an object');
+    if (state.model !== this.name) return reject(`model is ${String(state.model)}`);
+    if (state.format !== STATE_FORMAT) return reject(`format ${String(state.format)}, this version reads ${STATE_FORMAT}`);
+    if (state.horizonSteps !== this.horizonSteps) return reject(`horizon of ${String(state.horizonSteps)} steps, this ensemble forecasts ${this.horizonSteps}`);
+    const known = new Set(this.options.members.map((m) => m.name));
+    if (!Array.isArray(state.members) || state.members.length === 0) return reject('no members');
+    const members = state.members.map((m: unknown) => {
+      if (!isRecord(m) || typeof m.name !== 'string' || !known.has(m.name)) return reject(`unknown member ${isRecord(m) ? String(m.name) : String(m)}`);
+      if (!isFiniteNumber(m.weight) || !(m.weight > 0 && m.weight <= 1)) return reject(`member ${m.name} has weight ${String(m.weight)}`);
+      if (!isRecord(m.state) || typeof m.state.model !== 'string' || !isFiniteNumber(m.state.format)) return reject(`member ${m.name} has no state`);
+      return { name: m.name, weight: m.weight, state: m.state as ForecasterState };
+    });
+    if (new Set(members.map((m) => m.name)).size !== members.length) return reject('a member appears twice');
+    const total = members.reduce((sum, m) => sum + m.weight, 0);
+    if (Math.abs(total - 1) > 1e-9) return reject(`member weights sum to ${total}`);
+    if (!Array.isArray(state.scores)) return reject('no scores');
+    const scores = state.scores.map((s: unknown): MemberScore => {
+      if (!isRecord(s) || typeof s.name !== 'string' || !known.has(s.name) || !isFiniteNumber(s.weight)) return reject('a malformed member score');
+      if (s.mase !== undefined && !(isFiniteNumber(s.mase) && s.mase >= 0)) return reject(`member ${s.name} has MASE ${String(s.mase)}`);
+      if (s.dropped !== undefined && typeof s.dropped !== 'string') return reject(`member ${s.name} has a malformed drop reason`);
+      return { name: s.name, weight: s.weight, ...definedMase(s.mase as number | undefined), ...(s.dropped === undefined ? {} : { dropped: s.dropped }) };
+    });
+    for (const m of members) if (!scores.some((s) => s.name === m.name && s.weight === m.weight)) return reject(`member ${m.name} has no matching score`);
+    if (state.mase !== undefined && !(isFiniteNumber(state.mase) && state.mase >= 0)) return reject(`MASE ${String(state.mase)}`);
+    return { members, scores, mase: state.mase as number | undefined };
+  }
+}
+
+/** The weighted blend of the kept members' fold forecasts, scored like each member. */
+function blendMase(folds: Fold[], kept: readonly { weight: number; foldMeans: number[][] }[]): number | undefined {
+  const perFold = folds.map((fold, k) => {
+    const blended = fold.actual.map((_, h) => kept.reduce((sum, m) => sum + m.weight * m.foldMeans[k]![h]!, 0));
+    return mase(fold.actual, blended, fold.scale);
+  });
+  const score = finiteMean(perFold);
+  return Number.isFinite(score) ? score : undefined;
+}
+
+/** A fresh member that starts from its previous state when it accepts it, else a cold one. */
+function warmStarted(member: EnsembleMember, previous: ForecasterState | undefined): Forecaster {
+  const forecaster = member.make();
+  if (previous === undefined) return forecaster;
+  try {
+    forecaster.importState(previous);
+    return forecaster;
+  } catch {
+    release(forecaster);
+    return member.make();
+  }
+}
+
+/** Updates a validated member to the full series; the reason it cannot be used when that fails. */
+function bringUpToDate(forecaster: Forecaster, series: Series): string | undefined {
+  try {
+    forecaster.update(series);
+    return undefined;
+  } catch (err) {
+    return `update to the full history failed: ${messageOf(err)}`;
+  }
+}
+
+function head(series: Series, length: number): Series {
+  return { start: series.start, stepMs: series.stepMs, values: series.values.slice(0, length) };
+}
+
+/** Frees what a member holds outside the JavaScript heap (the LSTM's tensors), when it has a dispose(). */
+function release(forecaster: Forecaster): void {
+  (forecaster as { dispose?: () => void }).dispose?.();
+}
+
+function definedMase(value: number | undefined): { mase?: number } {
+  return value === undefined ? {} : { mase: value };
+}
+
+function messageOf(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function isFiniteNumber(value: unknown): value is number {
+  return typeof value === 'number' && Number.isFinite(value);
 }

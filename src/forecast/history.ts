@@ -17,8 +17,8 @@ export function requireSteps(steps: number): void {
 }
 
 export class NotFittedError extends Error {
-  constructor(model: string) {
-    super(`${model}: fit() must be called before predict()`);
+  constructor(model: string, message = 'fit() must be called before predict()') {
+    super(`${model}: ${message}`);
     this.name = 'NotFittedError';
   }
 }

@@ -2,6 +2,7 @@
 // fitted to the history, quantiles from its own one-step residuals widened per horizon step.
 import { requireHistory, requireSteps, NotFittedError } from './history.js';
 import {
+  PARAM_BOUNDS,
   fitParameters,
   forecastMean,
   horizonSpread,
@@ -10,13 +11,17 @@ import {
   type HwParams,
   type HwState,
 } from './holtWintersModel.js';
-import { allNonNegative, bandedForecast, sortedFinite } from './quantiles.js';
+import { allNonNegative, bandedForecast, quantileSketch, sortedFinite } from './quantiles.js';
 import { detectSeason, shortestGivenPeriodSteps, type SeasonScore } from './season.js';
-import type { Forecast, Forecaster, Seasonality, Series } from './types.js';
+import { encodeFloat64, incompatible, StateFields } from './state-codec.js';
+import type { Forecast, Forecaster, ForecasterState, Seasonality, Series } from './types.js';
 
 export interface HoltWintersOptions {
   seasonality?: Seasonality;
 }
+
+/** Layout version of exportState(); bump it whenever the layout changes. */
+const STATE_FORMAT = 1;
 
 /** Without a season the model still needs this many points to tell level, trend and noise apart. */
 const MIN_POINTS_WITHOUT_SEASON = 12;
@@ -30,7 +35,6 @@ interface Fitted {
   period: number;
   params: HwParams;
   state: HwState;
-  residuals: number[];
   sortedResiduals: number[];
   rmse: number;
   nonNegative: boolean;
@@ -123,12 +127,77 @@ export class HoltWintersForecaster implements Forecaster {
       period,
       params,
       state: run.state,
-      residuals: run.residuals,
-      sortedResiduals: sortedFinite(run.residuals),
+      sortedResiduals: quantileSketch(sortedFinite(run.residuals)),
       rmse: run.scored > 0 ? Math.sqrt(run.sse / run.scored) : 0,
       nonNegative: allNonNegative(series.values.filter(Number.isFinite)),
       seasonScores,
       evaluations,
+    };
+  }
+
+  /**
+   * Everything predict() and update() use, exactly (Float64), so an imported model forecasts as the
+   * exported one did: the state ends at `lastTime`, the season is anchored at `phaseOrigin`.
+   */
+  exportState(): ForecasterState {
+    const fitted = this.fitted;
+    if (!fitted) throw new NotFittedError(this.name, 'fit() must be called before exportState()');
+    return {
+      model: this.name,
+      format: STATE_FORMAT,
+      seasonality: this.seasonality,
+      stepMs: fitted.stepMs,
+      phaseOrigin: fitted.phaseOrigin,
+      lastTime: fitted.lastTime,
+      period: fitted.period,
+      params: { ...fitted.params },
+      level: fitted.state.level,
+      trend: fitted.state.trend,
+      season: encodeFloat64(fitted.state.season),
+      sortedResiduals: encodeFloat64(fitted.sortedResiduals),
+      rmse: fitted.rmse,
+      nonNegative: fitted.nonNegative,
+      seasonScores: fitted.seasonScores.map((score) => ({ ...score })),
+      evaluations: fitted.evaluations,
+    };
+  }
+
+  importState(state: ForecasterState): void {
+    const fields = StateFields.of(state, this.name, STATE_FORMAT);
+    fields.sameOption('seasonality', this.seasonality);
+    const stepMs = fields.number('stepMs', { integer: true, min: 1 });
+    const phaseOrigin = fields.number('phaseOrigin');
+    const lastTime = fields.number('lastTime', { min: phaseOrigin });
+    if (!Number.isInteger((lastTime - phaseOrigin) / stepMs)) throw incompatible(fields.at('lastTime'), 'is not a whole number of steps after phaseOrigin');
+    const period = fields.number('period', { integer: true, min: 0 });
+    const paramFields = fields.nested('params');
+    const param = (name: keyof HwParams): number => paramFields.number(name, { min: PARAM_BOUNDS[name][0], max: PARAM_BOUNDS[name][1] });
+    const params: HwParams = { alpha: param('alpha'), beta: param('beta'), gamma: param('gamma'), phi: param('phi') };
+    const level = fields.number('level');
+    const trend = fields.number('trend');
+    const season = fields.float64s('season', { length: Math.max(1, period) });
+    const sortedResiduals = Array.from(fields.float64s('sortedResiduals', { ascending: true }));
+    const seasonScores = fields.list('seasonScores').map((item, i): SeasonScore => {
+      const score = StateFields.inside(item, fields.at(`seasonScores[${i}]`));
+      return {
+        periodMs: score.number('periodMs', { min: 0 }),
+        periodSteps: score.number('periodSteps', { integer: true, min: 0 }),
+        autocorrelation: score.number('autocorrelation'),
+        halfPeriodAutocorrelation: score.number('halfPeriodAutocorrelation'),
+      };
+    });
+    this.fitted = {
+      stepMs,
+      phaseOrigin,
+      lastTime,
+      period,
+      params,
+      state: { level, trend, season },
+      sortedResiduals,
+      rmse: fields.number('rmse', { min: 0 }),
+      nonNegative: fields.boolean('nonNegative'),
+      seasonScores,
+      evaluations: fields.number('evaluations', { integer: true, min: 0 }),
     };
   }
 

@@ -1,7 +1,8 @@
 // Least-squares linear trend over the most recent window of the series, extrapolated.
 import { requireHistory, requireSteps, NotFittedError } from './history.js';
-import { allNonNegative, bandedForecast, sortedFinite } from './quantiles.js';
-import type { Forecast, Forecaster, Series } from './types.js';
+import { allNonNegative, bandedForecast, quantileSketch, sortedFinite } from './quantiles.js';
+import { encodeFloat64, StateFields } from './state-codec.js';
+import type { Forecast, Forecaster, ForecasterState, Series } from './types.js';
 
 export interface LinearOptions {
   /** How much recent history the trend is fitted on. */
@@ -14,16 +15,21 @@ const MIN_WINDOW_STEPS = 12;
 const MIN_OBSERVED_POINTS = 3;
 
 interface Fitted {
-  series: Series;
+  stepMs: number;
+  /** Time of the last point of the fitted series: x = 0. */
+  lastTime: number;
   intercept: number; // value at x = 0, the last grid index of the series
   slope: number; // per step
   xMean: number;
   sxx: number;
   observed: number;
-  residuals: number[];
   sortedResiduals: number[];
+  inSampleRmse: number;
   nonNegative: boolean;
 }
+
+/** Layout version of exportState(); bump it whenever the layout changes. */
+const STATE_FORMAT = 1;
 
 export class LinearForecaster implements Forecaster {
   readonly name = 'Linear';
@@ -73,15 +79,17 @@ export class LinearForecaster implements Forecaster {
     for (let i = n - windowSteps; i < n; i++) {
       if (Number.isFinite(values[i])) residuals.push(values[i] - (intercept + slope * (i - (n - 1))));
     }
+    const sse = residuals.reduce((sum, e) => sum + e * e, 0);
     this.fitted = {
-      series,
+      stepMs: series.stepMs,
+      lastTime: series.start + (n - 1) * series.stepMs,
       intercept,
       slope,
       xMean,
       sxx,
       observed: count,
-      residuals,
-      sortedResiduals: sortedFinite(residuals),
+      sortedResiduals: quantileSketch(sortedFinite(residuals)),
+      inSampleRmse: Math.sqrt(sse / Math.max(1, residuals.length)),
       nonNegative: allNonNegative(values.filter(Number.isFinite)),
     };
   }
@@ -104,11 +112,10 @@ export class LinearForecaster implements Forecaster {
       const leverage = fitted.sxx > 0 ? (h - fitted.xMean) ** 2 / fitted.sxx : 0;
       spread.push(Math.sqrt(1 + 1 / fitted.observed + leverage));
     }
-    const { series } = fitted;
     return bandedForecast({
       model: this.name,
-      start: series.start + series.values.length * series.stepMs,
-      stepMs: series.stepMs,
+      start: fitted.lastTime + fitted.stepMs,
+      stepMs: fitted.stepMs,
       mean,
       sortedResiduals: fitted.sortedResiduals,
       spread,
@@ -117,10 +124,48 @@ export class LinearForecaster implements Forecaster {
     });
   }
 
+  /** The fitted line and its residuals: update() re-fits, so this only needs to carry predict(). */
+  exportState(): ForecasterState {
+    const fitted = this.fitted;
+    if (!fitted) throw new NotFittedError(this.name, 'fit() must be called before exportState()');
+    return {
+      model: this.name,
+      format: STATE_FORMAT,
+      windowMs: this.windowMs,
+      stepMs: fitted.stepMs,
+      lastTime: fitted.lastTime,
+      intercept: fitted.intercept,
+      slope: fitted.slope,
+      xMean: fitted.xMean,
+      sxx: fitted.sxx,
+      observed: fitted.observed,
+      sortedResiduals: encodeFloat64(fitted.sortedResiduals),
+      inSampleRmse: fitted.inSampleRmse,
+      nonNegative: fitted.nonNegative,
+    };
+  }
+
+  importState(state: ForecasterState): void {
+    const fields = StateFields.of(state, this.name, STATE_FORMAT);
+    fields.sameOption('windowMs', this.windowMs);
+    const observed = fields.number('observed', { integer: true, min: MIN_OBSERVED_POINTS });
+    this.fitted = {
+      stepMs: fields.number('stepMs', { integer: true, min: 1 }),
+      lastTime: fields.number('lastTime'),
+      intercept: fields.number('intercept'),
+      slope: fields.number('slope'),
+      xMean: fields.number('xMean', { max: 0 }),
+      sxx: fields.number('sxx', { min: 0 }),
+      observed,
+      sortedResiduals: Array.from(fields.float64s('sortedResiduals', { length: observed, ascending: true })),
+      inSampleRmse: fields.number('inSampleRmse', { min: 0 }),
+      nonNegative: fields.boolean('nonNegative'),
+    };
+  }
+
   describe(): Record<string, unknown> {
     const fitted = this.fitted;
     if (!fitted) return { model: this.name, fitted: false };
-    const sse = fitted.residuals.reduce((sum, e) => sum + e * e, 0);
     return {
       model: this.name,
       fitted: true,
@@ -128,7 +173,7 @@ export class LinearForecaster implements Forecaster {
       observedPoints: fitted.observed,
       slopePerStep: fitted.slope,
       level: fitted.intercept,
-      inSampleRmse: Math.sqrt(sse / Math.max(1, fitted.residuals.length)),
+      inSampleRmse: fitted.inSampleRmse,
     };
   }
 }

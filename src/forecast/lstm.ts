@@ -8,17 +8,21 @@
 // The network forecasts `horizonSteps` steps at once. Longer forecasts roll forward: the forecast
 // block is appended to the history and the network is run again from the block's end. Rolling
 // keeps the season's shape; repeating the last block would not.
+//
+// A refit starts from the weights the forecaster already holds (fitted or imported) when the new
+// fit's network has the same shape: retraining every few hours then converges in fewer epochs.
 import * as tf from '@tensorflow/tfjs';
 import { NotFittedError, requireHistory, requireSteps } from './history.js';
 import { allNonNegative, assertQuantileLevels, clampMean, empiricalQuantile, sortedFinite } from './quantiles.js';
 import { DAY_MS, periodToSteps } from './season.js';
 import { fillGaps } from './series.js';
 import { activeBackend, requireBackend } from './tf/backend.js';
-import { buildNetwork, corrections } from './tf/network.js';
+import { buildNetwork, copyWeights, corrections, readWeights, weightCount, weightShapes, writeWeights, type WeightValues } from './tf/network.js';
 import { evenlySpaced } from './tf/random.js';
-import { train } from './tf/train.js';
+import { batchLoss, train } from './tf/train.js';
 import { baseline, buildExamples, FEATURES_PER_STEP, firstOrigin, writeInputs, type WindowShape } from './tf/windows.js';
-import type { Forecast, Forecaster, QuantileForecast, Seasonality, Series } from './types.js';
+import { checkedFloat32s, checkedList, encodeFloat32, incompatible, StateFields } from './state-codec.js';
+import type { Forecast, Forecaster, ForecasterState, QuantileForecast, Seasonality, Series } from './types.js';
 
 export interface LstmOptions {
   /** Steps the network forecasts at once; longer forecasts roll forward. Default 30. */
@@ -43,6 +47,8 @@ export interface LstmOptions {
   /** Share of the example origins (the latest ones) held out for early stopping and quantiles. */
   validationFraction?: number;
   seed?: number;
+  /** Start a refit from the current weights when the network keeps its shape. Default true. */
+  warmStart?: boolean;
 }
 
 const DEFAULTS = {
@@ -59,6 +65,7 @@ const DEFAULTS = {
   maxValidationWindows: 256,
   validationFraction: 0.2,
   seed: 42,
+  warmStart: true,
 };
 
 const MIN_WINDOW_STEPS = 8;
@@ -66,17 +73,30 @@ const MIN_WINDOW_STEPS = 8;
 const MIN_EXAMPLES = 40;
 const MIN_VALIDATION_EXAMPLES = 8;
 
-interface Fitted {
+/** Layout version of exportState(); bump it whenever the layout changes. */
+const STATE_FORMAT = 1;
+
+interface History {
   series: Series;
   /** The filled history, scaled: (value - center) / scale. */
   z: number[];
+}
+
+interface Fitted {
+  stepMs: number;
+  /** What forecasts start from; set by fit() and update(), absent right after importState(). */
+  history: History | undefined;
   center: number;
   scale: number;
   shape: WindowShape;
+  units: number;
   nonNegative: boolean;
   /** Undefined for a constant history, which is forecast as that constant. */
   model: tf.LayersModel | undefined;
-  /** Per output step, sorted validation errors (actual - forecast) in the series' units. */
+  /**
+   * Per output step, sorted validation errors (actual - forecast) in the series' units, rounded to
+   * Float32 (the precision of the network that made them) so the state carries them exactly.
+   */
   sortedErrors: number[][];
   summary: Record<string, unknown>;
 }
@@ -110,19 +130,18 @@ export class LstmForecaster implements Forecaster {
     requireHistory(this, series);
     requireBackend();
     const started = performance.now();
-    this.release();
     const candidateSeason = this.seasonSteps(series);
     const filled = fillGaps(series.values, candidateSeason);
     const windowSteps = this.windowSteps(series.stepMs);
     const candidate: WindowShape = { windowSteps, horizonSteps: this.options.horizonSteps, seasonSteps: candidateSeason };
     const { center, scale } = robustScale(filled);
     const nonNegative = allNonNegative(filled);
+    const { units } = this.options;
     if (scale === 0) {
       const shape = { ...candidate, seasonSteps: 0 };
-      const base = { series, center, nonNegative, shape };
-      const z = filled.map(() => 0);
+      const history = { series, z: filled.map(() => 0) };
       const sortedErrors = Array.from({ length: shape.horizonSteps }, () => [0]);
-      this.fitted = { ...base, z, scale: 1, model: undefined, sortedErrors, summary: { constant: true } };
+      this.replace({ stepMs: series.stepMs, history, center, scale: 1, shape, units, nonNegative, model: undefined, sortedErrors, summary: { constant: true, warmStart: false } });
       return;
     }
     const z = filled.map((v) => (v - center) / scale);
@@ -131,21 +150,39 @@ export class LstmForecaster implements Forecaster {
     const timeline = { start: series.start, stepMs: series.stepMs };
     const training = buildExamples(z, trainOrigins, shape, timeline);
     const validation = buildExamples(z, validationOrigins, shape, timeline);
-    const base = { series, center, nonNegative, shape };
-    const model = buildNetwork(shape, { units: this.options.units, seed: this.options.seed });
-    const result = train(model, training, validation, shape, { ...this.options });
-    const predicted = corrections(model, validation, shape);
+    const held = this.options.warmStart ? this.networkOfShape(shape, units) : undefined;
+    const model = buildNetwork(shape, { units, seed: this.options.seed });
+    let warmStart = false;
+    let result: ReturnType<typeof train>;
+    let predicted: Float32Array;
+    try {
+      // The held weights must forecast the new validation windows at least as well as a fresh
+      // network (which forecasts the plain baseline) does; otherwise they are a worse start.
+      warmStart = held !== undefined && batchLoss(held, validation, shape) <= batchLoss(model, validation, shape);
+      if (warmStart) copyWeights(held as tf.LayersModel, model);
+      result = train(model, training, validation, shape, { ...this.options });
+      predicted = corrections(model, validation, shape);
+    } catch (error) {
+      model.dispose();
+      throw error;
+    }
     const sortedErrors = Array.from({ length: shape.horizonSteps }, (_, h) =>
-      sortedFinite(Array.from({ length: validation.count }, (_, e) => (validation.targets[e * shape.horizonSteps + h] - predicted[e * shape.horizonSteps + h]) * scale)),
+      sortedFinite(Array.from({ length: validation.count }, (_, e) => Math.fround((validation.targets[e * shape.horizonSteps + h] - predicted[e * shape.horizonSteps + h]) * scale))),
     );
-    this.fitted = {
-      ...base,
-      z,
+    this.replace({
+      stepMs: series.stepMs,
+      history: { series, z },
+      center,
       scale,
+      shape,
+      units,
+      nonNegative,
       model,
       sortedErrors,
       summary: {
         constant: false,
+        warmStart,
+        ...(held && !warmStart ? { warmStartDeclined: true } : {}),
         trainingWindows: training.count,
         validationWindows: validation.count,
         epochs: result.epochs,
@@ -153,14 +190,14 @@ export class LstmForecaster implements Forecaster {
         bestValidationLoss: result.bestValidationLoss,
         trainingSeconds: (performance.now() - started) / 1000,
       },
-    };
+    });
   }
 
   /** Keeps the weights, scaling and season of the last fit and forecasts from the newer series. */
   update(series: Series): void {
     const fitted = this.fitted;
     if (!fitted) throw new NotFittedError(this.name);
-    if (series.stepMs !== fitted.series.stepMs) throw new RangeError(`update needs step ${fitted.series.stepMs} ms, got ${series.stepMs}`);
+    if (series.stepMs !== fitted.stepMs) throw new RangeError(`update needs step ${fitted.stepMs} ms, got ${series.stepMs}`);
     requireHistory(this, series);
     const filled = fillGaps(series.values, fitted.shape.seasonSteps);
     if (filled.length <= firstOrigin(fitted.shape)) {
@@ -169,8 +206,7 @@ export class LstmForecaster implements Forecaster {
     }
     this.fitted = {
       ...fitted,
-      series,
-      z: filled.map((v) => (v - fitted.center) / fitted.scale),
+      history: { series, z: filled.map((v) => (v - fitted.center) / fitted.scale) },
       nonNegative: fitted.nonNegative && allNonNegative(filled),
     };
   }
@@ -180,16 +216,18 @@ export class LstmForecaster implements Forecaster {
     const fitted = this.fitted;
     if (!fitted) throw new NotFittedError(this.name);
     assertQuantileLevels(quantiles);
-    const n = fitted.z.length;
-    const scaled = fitted.model ? this.rollForward(fitted, steps) : new Array<number>(steps).fill(0);
+    const history = fitted.history;
+    if (!history) throw new NotFittedError(this.name, 'update(series) must be called after importState() before predict()');
+    const n = history.z.length;
+    const scaled = fitted.model ? rollForward(fitted.model, fitted.shape, history, steps) : new Array<number>(steps).fill(0);
     const mean = clampMean(
       scaled.map((v) => fitted.center + fitted.scale * v),
       fitted.nonNegative,
     );
     return {
       model: this.name,
-      start: fitted.series.start + n * fitted.series.stepMs,
-      stepMs: fitted.series.stepMs,
+      start: history.series.start + n * fitted.stepMs,
+      stepMs: fitted.stepMs,
       mean,
       quantiles: quantiles.map((q) => band(q, mean, fitted)),
     };
@@ -202,7 +240,7 @@ export class LstmForecaster implements Forecaster {
       model: this.name,
       fitted: true,
       backend: activeBackend(),
-      units: this.options.units,
+      units: fitted.units,
       windowSteps: fitted.shape.windowSteps,
       horizonSteps: fitted.shape.horizonSteps,
       seasonSteps: fitted.shape.seasonSteps,
@@ -210,14 +248,89 @@ export class LstmForecaster implements Forecaster {
     };
   }
 
+  /**
+   * The network's shape, scaling, validation errors and weights (Float32, as trained); no history.
+   * About 60 KB of JSON with the defaults, two thirds of it the validation errors.
+   */
+  exportState(): ForecasterState {
+    const fitted = this.fitted;
+    if (!fitted) throw new NotFittedError(this.name, 'fit() must be called before exportState()');
+    return {
+      model: this.name,
+      format: STATE_FORMAT,
+      network: { units: fitted.units, ...fitted.shape, featuresPerStep: FEATURES_PER_STEP },
+      stepMs: fitted.stepMs,
+      center: fitted.center,
+      scale: fitted.scale,
+      nonNegative: fitted.nonNegative,
+      sortedErrors: fitted.sortedErrors.map((errors) => encodeFloat32(errors)),
+      summary: { ...fitted.summary },
+      weights: fitted.model ? readWeights(fitted.model).map((weight) => ({ shape: weight.shape, values: encodeFloat32(weight.values) })) : null,
+    };
+  }
+
+  /** Rebuilds the network of the state and loads its weights; update(series) must follow. */
+  importState(state: ForecasterState): void {
+    const fields = StateFields.of(state, this.name, STATE_FORMAT);
+    const network = fields.nested('network');
+    const units = network.number('units', { integer: true, min: 1 });
+    const shape: WindowShape = {
+      windowSteps: network.number('windowSteps', { integer: true, min: 1 }),
+      horizonSteps: network.number('horizonSteps', { integer: true, min: 1 }),
+      seasonSteps: network.number('seasonSteps', { integer: true, min: 0 }),
+    };
+    const features = network.number('featuresPerStep');
+    if (features !== FEATURES_PER_STEP) throw incompatible(network.at('featuresPerStep'), `is ${features}, this version's network reads ${FEATURES_PER_STEP}`);
+    const stepMs = fields.number('stepMs', { integer: true, min: 1 });
+    const center = fields.number('center');
+    const scale = fields.number('scale', { min: Number.MIN_VALUE });
+    const nonNegative = fields.boolean('nonNegative');
+    const sortedErrors = checkedList(fields.list('sortedErrors'), fields.at('sortedErrors'), shape.horizonSteps).map((text, h) =>
+      Array.from(checkedFloat32s(text, fields.at(`sortedErrors[${h}]`), { ascending: true })),
+    );
+    const summary = fields.summary('summary');
+    const listed = fields.listOrNull('weights');
+    const weights = listed && readWeightValues(listed, fields.at('weights'), shape, units);
+    const model = weights ? this.networkWithWeights(shape, units, weights, fields.at('weights')) : undefined;
+    this.replace({ stepMs, history: undefined, center, scale, shape, units, nonNegative, model, sortedErrors, summary });
+  }
+
   /** Frees the network's weights; the forecaster must be fitted again before predicting. */
   dispose(): void {
-    this.release();
+    this.fitted?.model?.dispose();
     this.fitted = undefined;
   }
 
-  private release(): void {
-    this.fitted?.model?.dispose();
+  /** Installs a new fit, freeing the network of the one it replaces. */
+  private replace(next: Fitted): void {
+    const previous = this.fitted?.model;
+    if (previous && previous !== next.model) previous.dispose();
+    this.fitted = next;
+  }
+
+  /** The network held now, when a fit of `shape` and `units` would build one just like it. */
+  private networkOfShape(shape: WindowShape, units: number): tf.LayersModel | undefined {
+    const fitted = this.fitted;
+    if (!fitted?.model || fitted.units !== units) return undefined;
+    const same = fitted.shape.windowSteps === shape.windowSteps && fitted.shape.horizonSteps === shape.horizonSteps && fitted.shape.seasonSteps === shape.seasonSteps;
+    return same ? fitted.model : undefined;
+  }
+
+  private networkWithWeights(shape: WindowShape, units: number, weights: WeightValues[], path: string): tf.LayersModel {
+    requireBackend();
+    const model = buildNetwork(shape, { units, seed: this.options.seed });
+    try {
+      const expected = weightShapes(model);
+      if (expected.length !== weights.length) throw incompatible(path, `holds ${weights.length} weights, the network has ${expected.length}`);
+      expected.forEach((dims, i) => {
+        if (dims.join('x') !== weights[i].shape.join('x')) throw incompatible(`${path}[${i}].shape`, `is [${weights[i].shape}], the network's is [${dims}]`);
+      });
+      writeWeights(model, weights);
+      return model;
+    } catch (error) {
+      model.dispose();
+      throw error;
+    }
   }
 
   private windowSteps(stepMs: number): number {
@@ -255,26 +368,44 @@ export class LstmForecaster implements Forecaster {
       validationOrigins: evenlySpaced(range(validationStart, last), this.options.maxValidationWindows),
     };
   }
+}
 
-  /** Scaled forecasts for `steps` points, one network call per horizon block. */
-  private rollForward(fitted: Fitted, steps: number): number[] {
-    const { shape, series } = fitted;
-    const model = fitted.model as tf.LayersModel;
-    const z = fitted.z.slice();
-    const n = fitted.z.length;
-    const timeline = { start: series.start, stepMs: series.stepMs };
-    const sequence = new Float32Array(shape.windowSteps * FEATURES_PER_STEP);
-    const offsets = new Float32Array(shape.horizonSteps);
-    while (z.length < n + steps) {
-      const t = z.length - 1;
-      writeInputs(z, t, shape, timeline, sequence, 0, offsets, 0);
-      const correction = corrections(model, { count: 1, sequence, offsets }, shape);
-      const block: number[] = [];
-      for (let h = 1; h <= shape.horizonSteps; h++) block.push(baseline(z, t, h, shape) + correction[h - 1]);
-      z.push(...block);
-    }
-    return z.slice(n, n + steps);
+/** Scaled forecasts for `steps` points after the history, one network call per horizon block. */
+function rollForward(model: tf.LayersModel, shape: WindowShape, history: History, steps: number): number[] {
+  const z = history.z.slice();
+  const n = history.z.length;
+  const timeline = { start: history.series.start, stepMs: history.series.stepMs };
+  const sequence = new Float32Array(shape.windowSteps * FEATURES_PER_STEP);
+  const offsets = new Float32Array(shape.horizonSteps);
+  while (z.length < n + steps) {
+    const t = z.length - 1;
+    writeInputs(z, t, shape, timeline, sequence, 0, offsets, 0);
+    const correction = corrections(model, { count: 1, sequence, offsets }, shape);
+    const block: number[] = [];
+    for (let h = 1; h <= shape.horizonSteps; h++) block.push(baseline(z, t, h, shape) + correction[h - 1]);
+    z.push(...block);
   }
+  return z.slice(n, n + steps);
+}
+
+/**
+ * Decoded weights whose sizes add up to the network of `shape` and `units`, checked before that
+ * network is built so a mangled state cannot make it allocate a huge one.
+ */
+function readWeightValues(listed: unknown[], path: string, shape: WindowShape, units: number): WeightValues[] {
+  const weights = listed.map((item, i): WeightValues => {
+    const weight = StateFields.inside(item, `${path}[${i}]`);
+    const dims = weight.list('shape').map((dim, d) => {
+      if (!Number.isInteger(dim) || (dim as number) < 1) throw incompatible(`${path}[${i}].shape[${d}]`, 'must be a positive integer');
+      return dim as number;
+    });
+    const size = dims.reduce((product, dim) => product * dim, 1);
+    return { shape: dims, values: weight.float32s('values', { length: size }) };
+  });
+  const total = weights.reduce((sum, weight) => sum + weight.values.length, 0);
+  const expected = weightCount(shape, units);
+  if (total !== expected) throw incompatible(path, `hold ${total} numbers, a network of ${units} units for this shape holds ${expected}`);
+  return weights;
 }
 
 /**

@@ -9,6 +9,16 @@ export function sortedFinite(values: Iterable<number>): number[] {
 }
 
 /** Quantile of an ascending array, linearly interpolated between order statistics. */
+/**
+ * At most `points` order statistics of a sorted sample, evenly spaced in rank and including the
+ * extremes: empiricalQuantile over the sketch stays within one sketch step of the full sample's, and a
+ * model's saved state does not grow with its history.
+ */
+export function quantileSketch(sorted: readonly number[], points = 1001): number[] {
+  if (sorted.length <= points) return sorted.slice();
+  return Array.from({ length: points }, (_, k) => empiricalQuantile(sorted, k / (points - 1)));
+}
+
 export function empiricalQuantile(sorted: readonly number[], q: number): number {
   if (sorted.length === 0) return 0;
   const position = q * (sorted.length - 1);

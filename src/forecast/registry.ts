@@ -1,18 +1,22 @@
-// Builds a Forecaster from the model name in a PredictiveScaler spec.
+// Builds a Forecaster from the model name in a PredictiveScaler spec, fresh or from a saved state.
 import type { ModelName } from '../api/types.js';
 import { EnsembleForecaster } from './ensemble.js';
 import { HoltWintersForecaster } from './holtWinters.js';
 import { LinearForecaster } from './linear.js';
+import { LstmForecaster } from './lstm.js';
 import { SeasonalNaiveForecaster } from './seasonalNaive.js';
-import type { Forecaster, ForecasterOptions } from './types.js';
+import { IncompatibleStateError, type Forecaster, type ForecasterOptions, type ForecasterState } from './types.js';
 
 export type StatisticalModelName = 'HoltWinters' | 'SeasonalNaive' | 'Linear';
+export type EnsembleMemberName = 'LSTM' | StatisticalModelName;
 
-/** The members of the Ensemble in this version: every statistical model. */
-export const ENSEMBLE_MEMBERS: StatisticalModelName[] = ['HoltWinters', 'SeasonalNaive', 'Linear'];
+/** The members of the Ensemble in this version: the LSTM and every statistical model. */
+export const ENSEMBLE_MEMBERS: EnsembleMemberName[] = ['LSTM', 'HoltWinters', 'SeasonalNaive', 'Linear'];
 
 /** The model used when the requested one is not available. */
 export const STATISTICAL_FALLBACK: ModelName = 'HoltWinters';
+
+const MODELS: readonly ModelName[] = ['Ensemble', 'LSTM', 'HoltWinters', 'SeasonalNaive', 'Linear'];
 
 export interface ResolvedModel {
   model: ModelName;
@@ -24,13 +28,19 @@ export function isStatisticalModel(model: ModelName): model is StatisticalModelN
   return model === 'HoltWinters' || model === 'SeasonalNaive' || model === 'Linear';
 }
 
-/** Maps a requested model to one this version can run. */
+export function isModelName(name: unknown): name is ModelName {
+  return typeof name === 'string' && (MODELS as readonly string[]).includes(name);
+}
+
+/**
+ * Maps a requested model to one this version can run. Every ModelName runs as itself; the
+ * fallback covers a name from a resource written for another version, which the type cannot rule out.
+ */
 export function resolveModel(requested: ModelName): ResolvedModel {
-  if (isStatisticalModel(requested) || requested === 'Ensemble') return { model: requested };
-  const what = requested === 'LSTM' ? 'LSTM models are' : `${requested} models are`;
+  if (isModelName(requested)) return { model: requested };
   return {
     model: STATISTICAL_FALLBACK,
-    fallbackReason: `${what} not available in this version; using ${STATISTICAL_FALLBACK}`,
+    fallbackReason: `${String(requested)} models are not available in this version; using ${STATISTICAL_FALLBACK}`,
   };
 }
 
@@ -43,12 +53,27 @@ export function createForecaster(model: ModelName, options: ForecasterOptions = 
       return new SeasonalNaiveForecaster({ seasonality: options.seasonality });
     case 'Linear':
       return new LinearForecaster();
+    case 'LSTM':
+      return new LstmForecaster({ seasonality: options.seasonality, horizonSteps: options.horizonSteps });
     case 'Ensemble':
       return new EnsembleForecaster({
         members: ENSEMBLE_MEMBERS.map((name) => ({ name, make: () => createForecaster(name, options) })),
         horizonSteps: options.horizonSteps,
       });
     default:
-      throw new Error(`model ${model} is not available in this version; call resolveModel() first`);
+      throw new Error(`model ${String(model)} is not available in this version; call resolveModel() first`);
   }
+}
+
+/**
+ * A forecaster of the state's model, built with `options` and loaded with the state. Throws
+ * IncompatibleStateError when the state names no model of this version or the model rejects it.
+ * Call update(series) with the current history before predict().
+ */
+export function restoreForecaster(state: ForecasterState, options: ForecasterOptions = {}): Forecaster {
+  const model: unknown = typeof state === 'object' && state !== null ? state.model : undefined;
+  if (!isModelName(model)) throw new IncompatibleStateError(`no model named ${String(model)} in this version`);
+  const forecaster = createForecaster(model, options);
+  forecaster.importState(state);
+  return forecaster;
 }

@@ -1,19 +1,26 @@
 // Seasonal naive: the forecast repeats the last observed season.
 import { requireHistory, requireSteps, NotFittedError } from './history.js';
-import { allNonNegative, bandedForecast, sortedFinite } from './quantiles.js';
+import { allNonNegative, bandedForecast, quantileSketch, sortedFinite } from './quantiles.js';
 import { CANDIDATE_PERIODS_MS, DAY_MS, detectSeason, periodToSteps } from './season.js';
 import { fillGaps } from './series.js';
-import type { Forecast, Forecaster, Seasonality, Series } from './types.js';
+import { encodeFloat64, StateFields } from './state-codec.js';
+import type { Forecast, Forecaster, ForecasterState, Seasonality, Series } from './types.js';
 
 interface Fitted {
-  series: Series;
-  filled: number[];
+  stepMs: number;
+  /** Time of the last point of the fitted series. */
+  lastTime: number;
   lag: number;
-  residuals: number[];
+  /** The last `lag` values of the gap-filled series: what the forecast repeats. */
+  lastSeason: number[];
   sortedResiduals: number[];
+  inSampleMae: number;
   nonNegative: boolean;
   seasonDetected: boolean;
 }
+
+/** Layout version of exportState(); bump it whenever the layout changes. */
+const STATE_FORMAT = 1;
 
 export interface SeasonalNaiveOptions {
   seasonality?: Seasonality;
@@ -44,7 +51,16 @@ export class SeasonalNaiveForecaster implements Forecaster {
       const error = series.values[t] - series.values[t - lag];
       if (Number.isFinite(error)) residuals.push(error);
     }
-    this.fitted = { series, filled, lag, residuals, sortedResiduals: sortedFinite(residuals), nonNegative: allNonNegative(filled), seasonDetected };
+    this.fitted = {
+      stepMs: series.stepMs,
+      lastTime: series.start + (series.values.length - 1) * series.stepMs,
+      lag,
+      lastSeason: filled.slice(filled.length - lag),
+      sortedResiduals: quantileSketch(sortedFinite(residuals)),
+      inSampleMae: residuals.reduce((sum, e) => sum + Math.abs(e), 0) / Math.max(1, residuals.length),
+      nonNegative: allNonNegative(filled),
+      seasonDetected,
+    };
   }
 
   /** Nothing is learned beyond the data itself, so updating is re-fitting. */
@@ -56,20 +72,19 @@ export class SeasonalNaiveForecaster implements Forecaster {
     requireSteps(steps);
     const fitted = this.fitted;
     if (!fitted) throw new NotFittedError(this.name);
-    const { series, filled, lag } = fitted;
-    const n = filled.length;
+    const { lastSeason, lag } = fitted;
     const mean: number[] = [];
     const spread: number[] = [];
     for (let h = 1; h <= steps; h++) {
       const seasonsBack = Math.ceil(h / lag);
-      mean.push(filled[n - 1 + h - seasonsBack * lag]);
+      mean.push(lastSeason[lag - 1 + h - seasonsBack * lag]);
       // A forecast k seasons out stacks k one-season errors.
       spread.push(Math.sqrt(seasonsBack));
     }
     return bandedForecast({
       model: this.name,
-      start: series.start + n * series.stepMs,
-      stepMs: series.stepMs,
+      start: fitted.lastTime + fitted.stepMs,
+      stepMs: fitted.stepMs,
       mean,
       sortedResiduals: fitted.sortedResiduals,
       spread,
@@ -78,17 +93,51 @@ export class SeasonalNaiveForecaster implements Forecaster {
     });
   }
 
+  /** The chosen lag and the last season: update() re-fits, so this only needs to carry predict(). */
+  exportState(): ForecasterState {
+    const fitted = this.fitted;
+    if (!fitted) throw new NotFittedError(this.name, 'fit() must be called before exportState()');
+    return {
+      model: this.name,
+      format: STATE_FORMAT,
+      seasonality: this.seasonality,
+      stepMs: fitted.stepMs,
+      lastTime: fitted.lastTime,
+      lag: fitted.lag,
+      lastSeason: encodeFloat64(fitted.lastSeason),
+      sortedResiduals: encodeFloat64(fitted.sortedResiduals),
+      inSampleMae: fitted.inSampleMae,
+      nonNegative: fitted.nonNegative,
+      seasonDetected: fitted.seasonDetected,
+    };
+  }
+
+  importState(state: ForecasterState): void {
+    const fields = StateFields.of(state, this.name, STATE_FORMAT);
+    fields.sameOption('seasonality', this.seasonality);
+    const lag = fields.number('lag', { integer: true, min: 1 });
+    this.fitted = {
+      stepMs: fields.number('stepMs', { integer: true, min: 1 }),
+      lastTime: fields.number('lastTime'),
+      lag,
+      lastSeason: Array.from(fields.float64s('lastSeason', { length: lag })),
+      sortedResiduals: Array.from(fields.float64s('sortedResiduals', { ascending: true })),
+      inSampleMae: fields.number('inSampleMae', { min: 0 }),
+      nonNegative: fields.boolean('nonNegative'),
+      seasonDetected: fields.boolean('seasonDetected'),
+    };
+  }
+
   describe(): Record<string, unknown> {
     const fitted = this.fitted;
     if (!fitted) return { model: this.name, fitted: false };
-    const mae = fitted.residuals.reduce((sum, e) => sum + Math.abs(e), 0) / Math.max(1, fitted.residuals.length);
     return {
       model: this.name,
       fitted: true,
       lagSteps: fitted.lag,
-      lagMs: fitted.lag * fitted.series.stepMs,
+      lagMs: fitted.lag * fitted.stepMs,
       seasonDetected: fitted.seasonDetected,
-      inSampleMae: mae,
+      inSampleMae: fitted.inSampleMae,
     };
   }
 

@@ -44,9 +44,36 @@ export interface Forecaster {
    * keeping the parameters found by the last fit(): cheap, so it can run on every reconcile between
    * retrains. Models without learned parameters may simply re-fit.
    */
-  update?(series: Series): void;
+  update(series: Series): void;
   /** What was learned, for status and logs (season found, fitted parameters, in-sample error). */
   describe(): Record<string, unknown>;
+  /**
+   * The fitted model's learned state without its history, as plain JSON-safe data: what moves a
+   * trained model from a training worker to the operator and from one operator run to the next.
+   * Throws NotFittedError before fit().
+   */
+  exportState(): ForecasterState;
+  /**
+   * Loads a state exported by a forecaster of the same model and options. Throws
+   * IncompatibleStateError (and keeps whatever it had) when the state is from another model or
+   * format, or malformed. Call update(series) with the current history before predict().
+   */
+  importState(state: ForecasterState): void;
+}
+
+/** A fitted model's state: JSON-safe, tagged with the model and the version of its layout. */
+export interface ForecasterState {
+  model: string;
+  /** Layout version of this model's state; bumped whenever the layout changes. */
+  format: number;
+  [field: string]: unknown;
+}
+
+export class IncompatibleStateError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'IncompatibleStateError';
+  }
 }
 
 export class InsufficientHistoryError extends Error {

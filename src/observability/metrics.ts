@@ -35,6 +35,19 @@ export interface OperatorMetrics {
   forecastFallback: Gauge<ScalerMetricLabels | 'reason'>;
   /** 1 while this process holds the leader lease (or runs without leader election). */
   leader: Gauge;
+  /** Rolling MASE of the forecasts made since the model was trained, scored once they matured. */
+  modelLiveMase: Gauge<ScalerMetricLabels | 'model'>;
+  /** 1 while a metric's model has drifted (live error far above its validation error). */
+  modelDrift: Gauge<ScalerMetricLabels>;
+  /** Trainings finished, by outcome ("success", "failure"). */
+  trainings: Counter<'outcome'>;
+  /** Training jobs waiting for a worker, and running. */
+  trainingQueueDepth: Gauge;
+  trainingRunning: Gauge;
+  /** 1 for the TensorFlow.js backend in use ("tensorflow", "wasm" or "cpu"). */
+  tfjsBackend: Gauge<'backend'>;
+  /** Event-loop delay of the operator's main thread (p99 over the scrape interval). */
+  eventLoopLag: Gauge;
   /** Removes every series labelled with this scaler, e.g. after the scaler was deleted. */
   forgetScaler(namespace: string, scaler: string): Promise<void>;
 }
@@ -44,7 +57,14 @@ const RECONCILE_BUCKETS = [0.001, 0.002, 0.004, 0.008, 0.016, 0.032, 0.064, 0.12
 const TRAINING_BUCKETS = [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300];
 const QUERY_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
 
-export function createOperatorMetrics(registry: Registry): OperatorMetrics {
+/** Values read when Prometheus scrapes, rather than pushed. */
+export interface MetricSources {
+  /** p99 event-loop delay in seconds since the previous call. */
+  eventLoopLagSeconds?: () => number;
+  training?: () => { queued: number; running: number };
+}
+
+export function createOperatorMetrics(registry: Registry, sources: MetricSources = {}): OperatorMetrics {
   const registers = [registry];
   collectDefaultMetrics({ register: registry });
 
@@ -128,7 +148,58 @@ export function createOperatorMetrics(registry: Registry): OperatorMetrics {
     registers,
   });
 
+  const modelLiveMase = new Gauge({
+    name: 'prescale_model_live_mase',
+    help: 'Rolling mean absolute scaled error of the forecasts made since the model was trained, on the same scale as prescale_model_mase.',
+    labelNames: ['namespace', 'scaler', 'metric', 'model'] as const,
+    registers,
+  });
+  const modelDrift = new Gauge({
+    name: 'prescale_model_drift',
+    help: '1 while the model of a scaler metric has drifted: its live error is far above its validation error; a statistical fallback serves until the retrain succeeds.',
+    labelNames: ['namespace', 'scaler', 'metric'] as const,
+    registers,
+  });
+  const trainings = new Counter({
+    name: 'prescale_model_trainings_total',
+    help: 'Model trainings finished, by outcome.',
+    labelNames: ['outcome'] as const,
+    registers,
+  });
+  const trainingQueueDepth = new Gauge({
+    name: 'prescale_training_queue_depth',
+    help: 'Training jobs waiting for a training worker.',
+    registers,
+    collect() {
+      if (sources.training) this.set(sources.training().queued);
+    },
+  });
+  const trainingRunning = new Gauge({
+    name: 'prescale_training_running',
+    help: 'Training jobs running in training workers.',
+    registers,
+    collect() {
+      if (sources.training) this.set(sources.training().running);
+    },
+  });
+  const tfjsBackend = new Gauge({
+    name: 'prescale_tfjs_backend',
+    help: 'Set to 1 for the TensorFlow.js backend the models run on.',
+    labelNames: ['backend'] as const,
+    registers,
+  });
+  const eventLoopLag = new Gauge({
+    name: 'prescale_event_loop_lag_p99_seconds',
+    help: '99th percentile of the main thread event-loop delay since the previous scrape.',
+    registers,
+    collect() {
+      if (sources.eventLoopLagSeconds) this.set(sources.eventLoopLagSeconds());
+    },
+  });
+
   const perScaler: LabelledSeries[] = [
+    modelLiveMase,
+    modelDrift,
     forecastValue,
     observedValue,
     forecastAbsPctError,
@@ -162,6 +233,13 @@ export function createOperatorMetrics(registry: Registry): OperatorMetrics {
     prometheusQueryDuration,
     forecastFallback,
     leader,
+    modelLiveMase,
+    modelDrift,
+    trainings,
+    trainingQueueDepth,
+    trainingRunning,
+    tfjsBackend,
+    eventLoopLag,
     forgetScaler,
   };
 }

@@ -5,7 +5,11 @@ import { CoordinationV1Api, KubeConfig } from '@kubernetes/client-node';
 import { Registry } from 'prom-client';
 import { Controller, scalerInformer } from '../controller/controller.js';
 import { HistoryCache } from '../controller/history-cache.js';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { ModelManager } from '../controller/models.js';
+import { WorkerPoolTrainer } from '../controller/training/worker-pool.js';
+import { selectBackend } from '../forecast/tf/backend.js';
+import { ConfigMapModelStore } from '../kube/model-store.js';
 import { kubeSecretReader, PrometheusProvider } from '../controller/prometheus-provider.js';
 import { Reconciler } from '../controller/reconciler.js';
 import { KubeEventRecorder } from '../kube/events.js';
@@ -28,6 +32,16 @@ export interface OperatorOptions {
   leaderElectionNamespace: string;
   leaderElectionId: string;
   concurrency: number;
+  /** Worker threads that train models; each trains one at a time. */
+  trainingWorkers: number;
+  /** A training still running after this long is abandoned; the previous model keeps serving. */
+  trainingTimeoutMs: number;
+  /** The compiled training worker (default: the one beside the operator's own modules). */
+  trainingWorkerScript?: URL | string;
+  /** Keep trained models in a ConfigMap per scaler so a restart does not start cold. Default true. */
+  persistModels?: boolean;
+  /** Reported in saved models, to tell which version wrote them. */
+  version: string;
   /** Lease timings; defaults are client-go's (15 s, 10 s, 2 s). */
   leaseDurationMs?: number;
   renewDeadlineMs?: number;
@@ -45,9 +59,30 @@ export interface RunningOperator {
 export async function startOperator(o: OperatorOptions): Promise<RunningOperator> {
   const now = o.now ?? Date.now;
   const registry = new Registry();
-  const metrics = createOperatorMetrics(registry);
-  const identity = `${hostname()}-${randomBytes(4).toString('hex')}`;
   const log = o.logger;
+  // Restored and trained LSTM models are run on this thread too; training happens in the workers.
+  const backend = await selectBackend({ logger: log });
+  const trainer = new WorkerPoolTrainer({ size: o.trainingWorkers, timeoutMs: o.trainingTimeoutMs, script: o.trainingWorkerScript, logger: log });
+  const loopDelay = monitorEventLoopDelay({ resolution: 10 });
+  loopDelay.enable();
+  let controller: Controller | undefined;
+  const models = new ModelManager({
+    now,
+    trainer,
+    onTrained: (model, seconds) => metrics.modelTrainingDuration.observe({ model }, seconds),
+    // The metric's scaler is reconciled again as soon as its new model can serve.
+    onTrainingSettled: (modelKey) => controller?.enqueue(modelKey.split('/').slice(0, 2).join('/')),
+  });
+  const metrics = createOperatorMetrics(registry, {
+    training: () => models.trainingLoad(),
+    eventLoopLagSeconds: () => {
+      const p99 = loopDelay.percentile(99) / 1e9;
+      loopDelay.reset();
+      return p99;
+    },
+  });
+  metrics.tfjsBackend.set({ backend: backend.name }, 1);
+  const identity = `${hostname()}-${randomBytes(4).toString('hex')}`;
 
   const informer = scalerInformer(o.kubeConfig, log, o.namespace);
   const hpas = new HpaInformerIndex(o.kubeConfig, log, o.namespace);
@@ -64,13 +99,14 @@ export async function startOperator(o: OperatorOptions): Promise<RunningOperator
         onQuery: (seconds, outcome) => metrics.prometheusQueryDuration.observe({ outcome }, seconds),
       },
     }),
-    models: new ModelManager({ now, onTrained: (model, seconds) => metrics.modelTrainingDuration.observe({ model }, seconds) }),
+    models,
+    ...(o.persistModels === false ? {} : { modelStore: new ConfigMapModelStore(o.kubeConfig, { operatorVersion: o.version }) }),
     history: new HistoryCache(),
     metrics,
     logger: log,
     now,
   });
-  const controller = new Controller({ informer, reconciler, concurrency: o.concurrency, logger: log, metrics });
+  controller = new Controller({ informer, reconciler, concurrency: o.concurrency, logger: log, metrics });
 
   let synced = false;
   const servers = await startHttpServers({
@@ -134,6 +170,8 @@ export async function startOperator(o: OperatorOptions): Promise<RunningOperator
       await elector?.release();
       await campaign;
       await Promise.all([informer.stop(), hpas.informer.stop()]);
+      await models.close();
+      loopDelay.disable();
       await servers.close();
       log.info('stopped');
     },

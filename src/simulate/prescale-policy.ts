@@ -52,6 +52,22 @@ export class SharedForecasts {
     const observed = observedAt(this.demand, now, this.metricLagMs);
     const last = Math.floor((now - this.metricLagMs - this.demand.start) / this.demand.stepMs);
     if (observed === undefined || last < 0) return { observed };
+    // Decisions come more often than data points: until a new point arrives the model would see the
+    // same series and forecast the same, so the previous forecast is reused while it reaches far
+    // enough ahead. (The operator recomputes it; the result is the same, the cost is not.)
+    const reuse = this.byLastPoint;
+    if (reuse && reuse.last === last && reuse.value.forecast) {
+      const lastPoint = { start: this.demand.start + last * this.demand.stepMs, stepMs: this.demand.stepMs, values: [observed] };
+      if (reuse.value.forecast.mean.length >= forecastSteps(lastPoint, this.config, now, this.leadTimeMs)) return { ...reuse.value, observed };
+    }
+    const value = this.forecastFrom(now, last, observed);
+    this.byLastPoint = { last, value };
+    return value;
+  }
+
+  private byLastPoint: { last: number; value: ForecastAtTime } | undefined;
+
+  private forecastFrom(now: number, last: number, observed: number): ForecastAtTime {
     const historySteps = Math.floor(this.config.forecast.historyMs / this.demand.stepMs);
     const first = Math.max(0, last - historySteps + 1);
     const series: Series = {
@@ -59,8 +75,27 @@ export class SharedForecasts {
       stepMs: this.demand.stepMs,
       values: this.demand.values.slice(first, last + 1),
     };
-    const outcome = this.models.forecast('sim', series, this.config, forecastSteps(series, this.config, now, this.leadTimeMs), this.quantiles);
+    // A step more than this instant needs, so the forecast still reaches far enough at the next decision.
+    const steps = forecastSteps(series, this.config, now, this.leadTimeMs) + Math.ceil(this.config.intervalMs / series.stepMs);
+    const outcome = this.models.forecast('sim', series, this.config, steps, this.quantiles);
+    this.tally(outcome);
     return { observed, forecast: outcome.forecast, outcome };
+  }
+
+  /** What the model manager did over the run: trainings, drift, and which model served how often. */
+  readonly stats = { trainings: 0, trainingSeconds: 0, drifts: 0, forecasts: 0, servedBy: new Map<string, number>() };
+
+  private tally(outcome: ModelOutcome): void {
+    for (const e of outcome.events) {
+      if (e.type === 'Trained') {
+        this.stats.trainings++;
+        this.stats.trainingSeconds += e.seconds;
+      }
+      if (e.type === 'DriftDetected') this.stats.drifts++;
+    }
+    const served = outcome.model ?? 'none (reactive)';
+    this.stats.forecasts++;
+    this.stats.servedBy.set(served, (this.stats.servedBy.get(served) ?? 0) + 1);
   }
 }
 

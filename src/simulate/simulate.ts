@@ -98,6 +98,7 @@ export function simulate(o: SimulateOptions): SimulateResult {
     kinds.push('oracle');
   }
 
+  if (forecasts) notes.push(describeModelActivity(forecasts.stats));
   const results = runs.map((r) => r.result);
   const output: SimulationOutput = {
     trace: o.traceName,
@@ -190,4 +191,12 @@ class BandCollector {
       upper: ts(pick(this.q.get(planning))),
     };
   }
+}
+
+function describeModelActivity(stats: SharedForecasts['stats']): string {
+  const served = [...stats.servedBy.entries()]
+    .sort((a, b) => b[1] - a[1])
+    .map(([model, n]) => `${model} ${((100 * n) / Math.max(1, stats.forecasts)).toFixed(1)} %`)
+    .join(', ');
+  return `prescale models: ${stats.trainings} trainings (${stats.trainingSeconds.toFixed(1)} s), ${stats.drifts} drift detections; forecasts served by ${served}`;
 }

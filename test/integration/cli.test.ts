@@ -42,11 +42,8 @@ spec:
 
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'prescale-cli-'));
-  const [, handle] = await Promise.all([
-    run('npx', ['tsc', '-p', 'tsconfig.build.json'], { timeout: 120_000 }),
-    startPrometheus({ series: [{ name: 'demand', labels: { app: 'web' }, points: minutePoints(now - 3 * DAY, now - MIN, demand) }] }),
-  ]);
-  prom = handle;
+  // dist/ is compiled by test/global-setup.ts.
+  prom = await startPrometheus({ series: [{ name: 'demand', labels: { app: 'web' }, points: minutePoints(now - 3 * DAY, now - MIN, demand) }] });
   await writeFile(join(dir, 'scaler.yaml'), manifest('sum(demand{app="web"})'));
   await writeFile(join(dir, 'bad.yaml'), manifest('sum(rate(demand[1m]'));
 }, 180_000);

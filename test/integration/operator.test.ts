@@ -9,6 +9,7 @@ import {
   AutoscalingV2Api,
   CustomObjectsApi,
   CoordinationV1Api,
+  CoreV1Api,
   EventsV1Api,
   type KubeConfig,
 } from '@kubernetes/client-node';
@@ -20,6 +21,7 @@ import { startControlPlane, mintServiceAccountToken, type ControlPlane } from '.
 import { applyKustomization, applyManifests } from '../helpers/manifests.js';
 import { startPrometheus, type PrometheusHandle } from '../helpers/prometheus.js';
 import { DAY, MIN, dailyPlateau, minutePoints, withNoise } from '../helpers/history.js';
+import { TRAINING_WORKER_SCRIPT } from '../helpers/worker-script.js';
 
 const NS = 'shop';
 const BASE = 100;
@@ -34,6 +36,7 @@ let operator: RunningOperator;
 let admin: KubeConfig;
 let workDir: string;
 let logPath: string;
+let token: string;
 const started = Date.now();
 const rampStart = started + RAMP_IN_MS;
 
@@ -153,6 +156,30 @@ function crdsAndCustomTargets(): string {
   return [WIDGET_CRD, statefulSet, widget].map((o) => JSON.stringify(o)).join('\n---\n');
 }
 
+/** The operator as `prescale run` starts it, with the deploy/ ServiceAccount's token. */
+function launchOperator(token: string, log: NodeJS.WritableStream): Promise<RunningOperator> {
+  return startOperator({
+    kubeConfig: cp.tokenKubeConfig(token),
+    logger: createLogger({ level: 'debug', destination: log }),
+    prometheusUrl: prom.url,
+    metricsBindAddress: '127.0.0.1:0',
+    healthProbeBindAddress: '127.0.0.1:0',
+    leaderElect: true,
+    leaderElectionNamespace: 'prescale-system',
+    leaderElectionId: 'prescale-operator',
+    concurrency: 4,
+    trainingWorkers: 1,
+    trainingTimeoutMs: 120_000,
+    trainingWorkerScript: TRAINING_WORKER_SCRIPT,
+    version: 'test',
+    // Short enough that the API server restart below costs the lease: the operator must stop, win
+    // it back and carry on.
+    leaseDurationMs: 4000,
+    renewDeadlineMs: 3000,
+    retryPeriodMs: 500,
+  });
+}
+
 beforeAll(async () => {
   workDir = await mkdtemp(join(tmpdir(), 'prescale-operator-test-'));
   logPath = join(workDir, 'operator.log');
@@ -171,29 +198,14 @@ beforeAll(async () => {
   await applyManifests(admin, 'crds');
   await applyKustomization(admin, 'deploy');
   await applyManifests(admin, [{ apiVersion: 'v1', kind: 'Namespace', metadata: { name: NS } }]);
-  await applyManifests(admin, ['web', 'forecast-only', 'paused', 'bad-query', 'hpa-owned', 'young', 'promdown', 'after-restart'].map((n) => deployment(n)));
+  await applyManifests(admin, ['web', 'forecast-only', 'paused', 'bad-query', 'hpa-owned', 'young', 'promdown', 'after-restart', 'ensemble'].map((n) => deployment(n)));
   await applyManifests(admin, crdsAndCustomTargets());
 
   // The operator runs with the deploy/ ServiceAccount's token: any permission missing from the
   // ClusterRole fails these tests.
-  const token = await mintServiceAccountToken(admin, 'prescale-system', 'prescale');
+  token = await mintServiceAccountToken(admin, 'prescale-system', 'prescale');
   const log = createWriteStream(logPath);
-  operator = await startOperator({
-    kubeConfig: cp.tokenKubeConfig(token),
-    logger: createLogger({ level: 'debug', destination: log }),
-    prometheusUrl: prom.url,
-    metricsBindAddress: '127.0.0.1:0',
-    healthProbeBindAddress: '127.0.0.1:0',
-    leaderElect: true,
-    leaderElectionNamespace: 'prescale-system',
-    leaderElectionId: 'prescale-operator',
-    concurrency: 4,
-    // Short enough that the API server restart below costs the lease: the operator must stop, win
-    // it back and carry on.
-    leaseDurationMs: 4000,
-    renewDeadlineMs: 3000,
-    retryPeriodMs: 500,
-  });
+  operator = await launchOperator(token, log);
 }, 240_000);
 
 afterAll(async () => {
@@ -237,6 +249,9 @@ describe('operator against a real API server and Prometheus', () => {
     expect(metrics).toMatch(/prescale_reconcile_duration_seconds_count \d+/);
     expect(metrics).toMatch(/prescale_model_mase\{namespace="shop",scaler="web",metric="rps",model="HoltWinters"\} \d/);
     expect(metrics).toMatch(/prescale_observed_value\{namespace="shop",scaler="web",metric="rps"\} (9[7-9]|10[0-3])/);
+    expect(metrics).toMatch(/prescale_tfjs_backend\{backend="(wasm|tensorflow|cpu)"\} 1/);
+    expect(metrics).toMatch(/prescale_model_trainings_total\{outcome="success"\} \d/);
+    expect(metrics).toMatch(/prescale_model_drift\{namespace="shop",scaler="web",metric="rps"\} 0/);
 
     const lines = (await readFile(logPath, 'utf8')).split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, unknown>);
     const scaledLine = lines.find((l) => l.msg === 'scaled up');
@@ -339,6 +354,46 @@ describe('operator against a real API server and Prometheus', () => {
     const lost = messages.indexOf('lost leadership; stopped reconciling until the lease is won again');
     expect(lost).toBeGreaterThan(-1);
     expect(messages.slice(lost)).toContain('became leader; reconciling');
+  }, 120_000);
+
+  it('serves an Ensemble with the LSTM trained in a worker thread, each member weighted in status', async () => {
+    await createScaler(scalerManifest('ensemble', 'ensemble', { extraSpec: { forecast: { model: 'Ensemble', history: '3d', step: '1m', horizon: '30m', seasonality: ['1d'], quantile: 0.9 } } }));
+    const s = await eventually('ensemble forecast', () => getScaler('ensemble'), (x) => x.status?.forecast?.model === 'Ensemble', 120_000);
+    const names = (s.status?.models ?? []).map((m) => m.name).sort();
+    expect(names).toEqual(['HoltWinters', 'LSTM', 'Linear', 'SeasonalNaive']);
+    const weights = (s.status?.models ?? []).map((m) => m.weight ?? 0);
+    expect(weights.reduce((a, b) => a + b, 0)).toBeCloseTo(1, 2);
+    expect(s.status?.models?.find((m) => m.name === 'LSTM')).toMatchObject({ mase: expect.any(Number) });
+    // Scaled well above the reactive count (2 at the base demand) before the ramp arrives.
+    expect(await eventually('ensemble scaled', () => replicasOf('ensemble'), (r) => r >= 10, 60_000)).toBeGreaterThanOrEqual(10);
+    expect(Date.now()).toBeLessThan(rampStart);
+  }, 180_000);
+
+  it('keeps trained models in a ConfigMap owned by the scaler, and a restarted operator serves them without training', async () => {
+    const cm = await eventually(
+      'model ConfigMap',
+      () => admin.makeApiClient(CoreV1Api).readNamespacedConfigMap({ name: 'web-prescale-models', namespace: NS }),
+      (c) => Boolean(c.binaryData?.['rps.json.gz']),
+    );
+    const web = await getScaler('web');
+    expect(cm.metadata?.ownerReferences?.[0]).toMatchObject({ kind: 'PredictiveScaler', name: 'web', uid: web.metadata.uid });
+
+    await operator.stop();
+    const offset = (await readFile(logPath, 'utf8')).length;
+    operator = await launchOperator(token, createWriteStream(logPath, { flags: 'a' }));
+    const restartedLines = async () =>
+      (await readFile(logPath, 'utf8'))
+        .slice(offset)
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => JSON.parse(l) as Record<string, unknown>);
+    const lines = await eventually('model restored', restartedLines, (ls) => ls.some((l) => l.msg === 'model restored from the model store' && l.scaler === 'web'), 60_000);
+    expect(lines.find((l) => l.msg === 'model restored from the model store' && l.scaler === 'web')).toMatchObject({ model: 'HoltWinters' });
+    // Reconciled again after the restart with the restored model: a forecast, and no training.
+    await eventually('web reconciled after restart', restartedLines, (ls) => ls.filter((l) => l.scaler === 'web' && l.msg === 'reconciled').length >= 2, 30_000);
+    const after = await restartedLines();
+    expect(after.filter((l) => l.scaler === 'web' && l.msg === 'model trained')).toEqual([]);
+    expect(condition(await getScaler('web'), 'ForecastAvailable')).toMatchObject({ status: 'True' });
   }, 120_000);
 
   it('holds replicas and reports Degraded while Prometheus is down, and recovers', async () => {

@@ -4,12 +4,11 @@ import { createRequire } from 'node:module';
 import { dirname } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
-import type { Logger } from '../../observability/logger.js';
 
 export type BackendName = 'tensorflow' | 'wasm' | 'cpu';
 
 export interface SelectBackendOptions {
-  logger?: Pick<Logger, 'info'>;
+  logger?: { info(fields: object, message: string): void };
   /** The backend to try first; the others follow in the usual order (tensorflow, wasm, cpu). */
   prefer?: BackendName;
 }

@@ -40,3 +40,44 @@ export function corrections(model: tf.LayersModel, batch: Pick<ExampleBatch, 'co
     return output.dataSync() as Float32Array;
   });
 }
+
+/** A weight's values in the order of model.getWeights(), row-major. */
+export interface WeightValues {
+  shape: number[];
+  values: Float32Array;
+}
+
+export function readWeights(model: tf.LayersModel): WeightValues[] {
+  // getWeights() returns the variables' own tensors: nothing to dispose.
+  return model.getWeights().map((weight) => ({ shape: weight.shape.slice(), values: weight.dataSync() as Float32Array }));
+}
+
+export function weightShapes(model: tf.LayersModel): number[][] {
+  return model.getWeights().map((weight) => weight.shape.slice());
+}
+
+/** Sets `model`'s weights; the shapes must be those of weightShapes(model). */
+export function writeWeights(model: tf.LayersModel, weights: readonly WeightValues[]): void {
+  const tensors = weights.map((weight) => tf.tensor(weight.values, weight.shape, 'float32'));
+  try {
+    model.setWeights(tensors);
+  } finally {
+    tf.dispose(tensors);
+  }
+}
+
+/** Starts `to` from the weights of `from`, a network of the same shape. */
+export function copyWeights(from: tf.LayersModel, to: tf.LayersModel): void {
+  const copies = from.getWeights().map((weight) => weight.clone());
+  try {
+    to.setWeights(copies);
+  } finally {
+    tf.dispose(copies);
+  }
+}
+
+/** How many numbers the network for `shape` and `units` holds: LSTM kernels and bias, then the dense layer. */
+export function weightCount(shape: WindowShape, units: number): number {
+  const gates = 4 * units;
+  return gates * (FEATURES_PER_STEP + units + 1) + shape.horizonSteps * (units + shape.horizonSteps + 1);
+}

@@ -80,6 +80,15 @@ export function train(
   return { epochs, bestEpoch: best.epoch, bestValidationLoss: best.loss };
 }
 
+/** The model's mean squared error on a batch of examples (scaled units). */
+export function batchLoss(model: tf.LayersModel, batch: ExampleBatch, shape: WindowShape): number {
+  return tf.tidy(() => {
+    const [sequence, offsets] = inputTensors(batch, shape);
+    const output = model.apply([sequence, offsets], { training: false }) as tf.Tensor;
+    return tf.losses.meanSquaredError(tf.tensor2d(batch.targets, [batch.count, shape.horizonSteps]), output).dataSync()[0];
+  });
+}
+
 function snapshot(model: tf.LayersModel): tf.Tensor[] {
   return model.getWeights().map((weight) => weight.clone());
 }

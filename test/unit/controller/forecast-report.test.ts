@@ -164,7 +164,7 @@ describe('forecastSummary', () => {
     };
   }
   function outcome(f: Forecast | undefined, model = 'HoltWinters'): ModelOutcome {
-    return { requestedModel: 'HoltWinters', model, forecast: f, trained: false };
+    return { requestedModel: 'HoltWinters', model, forecast: f, trained: false, events: [] };
   }
   /** 40 points from now + 1m; mean rises to a hump at index `at`, quantiles around it. */
   function hump(at: number, height: number, points = 40): Forecast {
@@ -232,7 +232,7 @@ describe('forecastSummary', () => {
   });
 
   it('names the requested model when the outcome has no model name', () => {
-    const o: ModelOutcome = { requestedModel: 'Linear', forecast: hump(3, 200), trained: true };
+    const o: ModelOutcome = { requestedModel: 'Linear', forecast: hump(3, 200), trained: true, events: [] };
     expect(forecastSummary(config(), decision([{ predictive: 1 }]), new Map([['rps', o]]), NOW)?.model).toBe('Linear');
   });
 

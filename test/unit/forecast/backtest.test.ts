@@ -51,8 +51,11 @@ describe('backtest', () => {
           seen.push(series.values.length);
           inner.fit(series);
         },
+        update: (series) => inner.update(series),
         predict: (steps, q) => inner.predict(steps, q),
         describe: () => inner.describe(),
+        exportState: () => inner.exportState(),
+        importState: (state) => inner.importState(state),
       };
     };
     const failing = (): Forecaster => ({
@@ -60,6 +63,15 @@ describe('backtest', () => {
       minHistoryPoints: () => 1,
       fit: () => {
         throw new Error('boom');
+      },
+      update: () => {
+        throw new Error('boom');
+      },
+      exportState: () => {
+        throw new Error('unreachable');
+      },
+      importState: () => {
+        throw new Error('unreachable');
       },
       predict: () => {
         throw new Error('unreachable');

@@ -6,7 +6,8 @@ import { LinearForecaster } from '../../../src/forecast/linear.js';
 import { LstmForecaster } from '../../../src/forecast/lstm.js';
 import { SeasonalNaiveForecaster } from '../../../src/forecast/seasonalNaive.js';
 import { selectBackend } from '../../../src/forecast/tf/backend.js';
-import { InsufficientHistoryError, type Forecaster, type Series } from '../../../src/forecast/types.js';
+import { NotFittedError } from '../../../src/forecast/history.js';
+import { IncompatibleStateError, InsufficientHistoryError, type Forecast, type Forecaster, type ForecasterState, type Series } from '../../../src/forecast/types.js';
 import { DAY, FIVE_MINUTES, START, dailySine, gaussian, makeSeries } from './fixtures.js';
 
 interface ModelUnderTest {
@@ -14,13 +15,21 @@ interface ModelUnderTest {
   create: () => Forecaster;
   followsTrend: boolean;
   followsSeason: boolean;
+  /** Largest relative difference allowed between the forecasts of an exported and an imported model. */
+  stateTolerance: number;
 }
 
 const models: ModelUnderTest[] = [
-  { name: 'SeasonalNaive', create: () => new SeasonalNaiveForecaster(), followsTrend: false, followsSeason: true },
-  { name: 'Linear', create: () => new LinearForecaster(), followsTrend: true, followsSeason: false },
-  { name: 'HoltWinters', create: () => new HoltWintersForecaster(), followsTrend: true, followsSeason: true },
-  { name: 'LSTM', create: () => new LstmForecaster({ maxEpochs: 5, maxTrainingWindows: 192, maxValidationWindows: 96 }), followsTrend: true, followsSeason: true },
+  { name: 'SeasonalNaive', create: () => new SeasonalNaiveForecaster(), followsTrend: false, followsSeason: true, stateTolerance: 0 },
+  { name: 'Linear', create: () => new LinearForecaster(), followsTrend: true, followsSeason: false, stateTolerance: 0 },
+  { name: 'HoltWinters', create: () => new HoltWintersForecaster(), followsTrend: true, followsSeason: true, stateTolerance: 0 },
+  {
+    name: 'LSTM',
+    create: () => new LstmForecaster({ maxEpochs: 5, maxTrainingWindows: 192, maxValidationWindows: 96 }),
+    followsTrend: true,
+    followsSeason: true,
+    stateTolerance: 1e-5,
+  },
 ];
 
 // The TensorFlow.js models need their backend chosen once, as at operator start-up.
@@ -152,11 +161,112 @@ describe.each(models)('$name forecaster update', (model) => {
     const older: Series = { ...full, values: full.values.slice(0, full.values.length - 36) };
     const forecaster = model.create();
     forecaster.fit(older);
-    expect(forecaster.update).toBeDefined();
-    forecaster.update?.(full);
+    forecaster.update(full);
     const updated = forecaster.predict(12, [0.1, 0.9]);
     const refitted = fitted(model, full).predict(12, [0.1, 0.9]);
     expect(updated.start).toBe(refitted.start);
     for (let h = 0; h < 12; h++) expect(Math.abs(updated.mean[h] - refitted.mean[h])).toBeLessThan(3);
+  });
+});
+
+function withoutTail(series: Series, points: number): Series {
+  return { ...series, values: series.values.slice(0, series.values.length - points) };
+}
+
+function expectSameForecast(actual: Forecast, expected: Forecast, tolerance: number): void {
+  if (tolerance === 0) {
+    expect(actual).toEqual(expected);
+    return;
+  }
+  expect({ ...actual, mean: [], quantiles: [] }).toEqual({ ...expected, mean: [], quantiles: [] });
+  const close = (a: readonly number[], b: readonly number[]): void => {
+    expect(a).toHaveLength(b.length);
+    a.forEach((value, i) => expect(Math.abs(value - b[i])).toBeLessThanOrEqual(tolerance * Math.max(1, Math.abs(b[i]))));
+  };
+  close(actual.mean, expected.mean);
+  expect(actual.quantiles.map((band) => band.q)).toEqual(expected.quantiles.map((band) => band.q));
+  actual.quantiles.forEach((band, k) => close(band.values, expected.quantiles[k].values));
+}
+
+/** Every string in the state that reads as base64 of at least one 32-bit value: the encoded arrays. */
+function encodedArrays(value: unknown, path: (string | number)[] = []): (string | number)[][] {
+  if (typeof value === 'string') return value.length >= 8 && /^[A-Za-z0-9+/]+={0,2}$/.test(value) && value.length % 4 === 0 ? [path] : [];
+  if (Array.isArray(value)) return value.flatMap((item, i) => encodedArrays(item, [...path, i]));
+  if (typeof value === 'object' && value !== null) return Object.entries(value).flatMap(([key, item]) => encodedArrays(item, [...path, key]));
+  return [];
+}
+
+/** A deep copy of `state` with the value at `path` replaced by `change(old value)`. */
+function changed(state: ForecasterState, path: (string | number)[], change: (old: string) => string): ForecasterState {
+  const copy = JSON.parse(JSON.stringify(state)) as ForecasterState;
+  let parent = copy as unknown as Record<string | number, unknown>;
+  for (const key of path.slice(0, -1)) parent = parent[key] as Record<string | number, unknown>;
+  const last = path[path.length - 1];
+  parent[last] = change(parent[last] as string);
+  return copy;
+}
+
+/** The same encoded array with NaN in its first value, read as Float64 (bytes 0-7) or Float32 (bytes 4-7). */
+function withNaN(encoded: string): string {
+  const bytes = Buffer.from(encoded, 'base64');
+  Buffer.from([0, 0, 0, 0, 0, 0, 0xf8, 0x7f]).copy(bytes, 0, 0, Math.min(8, bytes.length));
+  if (bytes.length < 8) Buffer.from([0, 0, 0xc0, 0x7f]).copy(bytes, 0);
+  return bytes.toString('base64');
+}
+
+describe.each(models)('$name forecaster state', (model) => {
+  const full = dailySine(4, 30, 2);
+  const older = withoutTail(full, 36);
+
+  it('survives JSON and structured clone: import then update forecasts as the exported model updated', () => {
+    const original = fitted(model, older);
+    const state = original.exportState();
+    expect(state).toMatchObject({ model: model.name, format: expect.any(Number) });
+    const viaJson = model.create();
+    viaJson.importState(JSON.parse(JSON.stringify(state)) as ForecasterState);
+    const viaClone = model.create();
+    viaClone.importState(structuredClone(state));
+    original.update(full);
+    viaJson.update(full);
+    viaClone.update(full);
+    const expected = original.predict(48, LEVELS);
+    expectSameForecast(viaJson.predict(48, LEVELS), expected, model.stateTolerance);
+    expectSameForecast(viaClone.predict(48, LEVELS), expected, model.stateTolerance);
+  });
+
+  it('imports and updates from a series that does not continue the exported one', () => {
+    // Shifted by half a step: no point of the new grid coincides with the state's last time.
+    const shifted: Series = { ...full, start: full.start + full.stepMs / 2 };
+    const original = fitted(model, older);
+    const copy = model.create();
+    copy.importState(JSON.parse(JSON.stringify(original.exportState())) as ForecasterState);
+    original.update(shifted);
+    copy.update(shifted);
+    expectSameForecast(copy.predict(24, LEVELS), original.predict(24, LEVELS), model.stateTolerance);
+  });
+
+  it('refuses to export before fit', () => {
+    expect(() => model.create().exportState()).toThrow(NotFittedError);
+  });
+
+  it("rejects another model's state, another format and a damaged state, and keeps forecasting as before", () => {
+    const forecaster = fitted(model, older);
+    const before = forecaster.predict(24, LEVELS);
+    const state = JSON.parse(JSON.stringify(forecaster.exportState())) as ForecasterState;
+    const other = fitted(model.name === 'SeasonalNaive' ? models[1] : models[0], older).exportState();
+    const rejected: ForecasterState[] = [other, { ...state, format: state.format + 1 }, { ...state, model: 'Other' }];
+    for (const key of Object.keys(state).filter((k) => k !== 'model' && k !== 'format')) {
+      const { [key]: _dropped, ...truncated } = state;
+      rejected.push(truncated as ForecasterState, { ...state, [key]: '#' });
+    }
+    const arrays = encodedArrays(state);
+    expect(arrays.length).toBeGreaterThan(0);
+    for (const path of arrays) {
+      rejected.push(changed(state, path, (old) => old.slice(0, -4)), changed(state, path, withNaN));
+    }
+    for (const bad of rejected) {
+      expect(() => forecaster.importState(bad), JSON.stringify(bad).slice(0, 200)).toThrow(IncompatibleStateError);
+    }
+    expect(forecaster.predict(24, LEVELS)).toEqual(before);
   });
 });

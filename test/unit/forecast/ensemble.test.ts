@@ -1,69 +1,310 @@
 import { describe, expect, it } from 'vitest';
-import { EnsembleForecaster } from '../../../src/forecast/ensemble.js';
+import { mase, seasonalNaiveScale } from '../../../src/forecast/accuracy.js';
+import { backtest } from '../../../src/forecast/backtest.js';
+import { EnsembleForecaster, type EnsembleMember } from '../../../src/forecast/ensemble.js';
+import { requireHistory, NotFittedError } from '../../../src/forecast/history.js';
 import { HoltWintersForecaster } from '../../../src/forecast/holtWinters.js';
-import type { Forecast, Forecaster, Series } from '../../../src/forecast/types.js';
+import { LinearForecaster } from '../../../src/forecast/linear.js';
+import { SeasonalNaiveForecaster } from '../../../src/forecast/seasonalNaive.js';
+import { IncompatibleStateError, type Forecast, type Forecaster, type ForecasterState, type Series } from '../../../src/forecast/types.js';
 import { dailySine } from './fixtures.js';
 
-/** Forecasts a constant, whatever the history. */
-class Constant implements Forecaster {
+const DAY_MS = 86_400_000;
+
+/**
+ * Forecasts a level: a fixed one, or (learn: true) the mean of the history it was fitted on, kept
+ * by update(). Logs what was called on it, and with how many points.
+ */
+class Level implements Forecaster {
+  readonly log: string[] = [];
+  private level: number | undefined;
   private series: Series | undefined;
   constructor(
     readonly name: string,
-    private readonly value: number,
+    private readonly spec: { fixed?: number; minPoints?: number; failFit?: boolean; rejectState?: boolean },
   ) {}
   minHistoryPoints(): number {
-    return 2;
+    return this.spec.minPoints ?? 2;
   }
   fit(series: Series): void {
+    this.log.push(`fit ${series.values.length}`);
+    requireHistory(this, series);
+    if (this.spec.failFit) throw new Error('boom');
+    this.level = this.spec.fixed ?? series.values.reduce((a, b) => a + b, 0) / series.values.length;
+    this.series = series;
+  }
+  update(series: Series): void {
+    this.log.push(`update ${series.values.length}`);
+    if (this.level === undefined) throw new NotFittedError(this.name);
     this.series = series;
   }
   predict(steps: number, quantiles: number[]): Forecast {
-    const s = this.series!;
-    const mean = Array(steps).fill(this.value);
+    const s = this.series;
+    if (!s || this.level === undefined) throw new NotFittedError(this.name);
+    const mean = Array<number>(steps).fill(this.level);
     return { model: this.name, start: s.start + s.values.length * s.stepMs, stepMs: s.stepMs, mean, quantiles: quantiles.map((q) => ({ q, values: mean.map((m) => m + (q - 0.5) * 10) })) };
   }
   describe() {
     return { model: this.name };
   }
+  exportState(): ForecasterState {
+    if (this.level === undefined) throw new NotFittedError(this.name);
+    return { model: 'Level', format: 1, level: this.level };
+  }
+  importState(state: ForecasterState): void {
+    this.log.push(`import ${String(state.level)}`);
+    if (this.spec.rejectState || state.model !== 'Level' || typeof state.level !== 'number') throw new IncompatibleStateError('not a Level state');
+    this.level = state.level;
+  }
 }
 
-describe('EnsembleForecaster', () => {
-  const series = dailySine(3, 30, 3);
+/** A member whose instances are kept, to look at what the ensemble did with them. */
+function recorded(name: string, spec: ConstructorParameters<typeof Level>[1]): EnsembleMember & { made: Level[] } {
+  const made: Level[] = [];
+  return {
+    name,
+    made,
+    make: () => {
+      const level = new Level(name, spec);
+      made.push(level);
+      return level;
+    },
+  };
+}
 
-  it('weights members by inverse validation error, drops members far worse than the best, and blends their forecasts', () => {
+interface Scored {
+  name: string;
+  weight: number;
+  mase?: number;
+  dropped?: string;
+}
+
+function members(e: EnsembleForecaster): Scored[] {
+  return e.describe().members as Scored[];
+}
+
+function member(e: EnsembleForecaster, name: string): Scored {
+  return members(e).find((m) => m.name === name)!;
+}
+
+function head(series: Series, length: number): Series {
+  return { ...series, values: series.values.slice(0, length) };
+}
+
+/** MASE of a constant forecast over the folds, scored as backtest() scores. */
+function constantMase(series: Series, value: number, folds: number, horizon: number): number {
+  const n = series.values.length;
+  let total = 0;
+  for (let k = 0; k < folds; k++) {
+    const origin = n - (folds - k) * horizon;
+    const actual = series.values.slice(origin, origin + horizon);
+    total += mase(actual, Array<number>(horizon).fill(value), seasonalNaiveScale(series.values.slice(0, origin), series.stepMs));
+  }
+  return total / folds;
+}
+
+describe('EnsembleForecaster validation', () => {
+  const series = dailySine(3, 30, 3); // 864 five-minute points
+  const n = series.values.length;
+
+  it('fits each member once, before the first fold, and walks it through the folds and to the end with update()', () => {
+    const level = recorded('level', { fixed: 100 });
+    const e = new EnsembleForecaster({ members: [level], horizonSteps: 12, validationFolds: 4 });
+    e.fit(series);
+    expect(level.made.at(-1)!.log).toEqual([`fit ${n - 48}`, `update ${n - 36}`, `update ${n - 24}`, `update ${n - 12}`, `update ${n}`]);
+  });
+
+  it('scores members on the folds and scale backtest() uses', () => {
+    const make = { SeasonalNaive: () => new SeasonalNaiveForecaster(), Linear: () => new LinearForecaster() };
+    const e = new EnsembleForecaster({ members: Object.entries(make).map(([name, m]) => ({ name, make: m })), horizonSteps: 12, validationFolds: 4, dropRatio: 100 });
+    e.fit(series);
+    // Both re-fit on update(), so walking forward must give exactly the refit-per-fold scores.
+    const reference = backtest(series, make, { horizonSteps: 12, warmupSteps: n - 48, folds: 4, quantile: 0.5 });
+    for (const model of reference.models) expect(member(e, model.name).mase).toBeCloseTo(model.mase, 12);
+  });
+
+  it('scores with parameters learned before the first origin, not on the history being scored', () => {
+    // The level jumps inside the validation span: a member that learned it would score near zero.
+    const jump = { ...series, values: series.values.map((v, i) => v + (i < n - 30 ? 0 : 400)) };
+    const e = new EnsembleForecaster({ members: [{ name: 'mean', make: () => new Level('mean', {}) }], horizonSteps: 12, validationFolds: 4 });
+    e.fit(jump);
+    const prefixMean = jump.values.slice(0, n - 48).reduce((a, b) => a + b, 0) / (n - 48);
+    expect(member(e, 'mean').mase).toBeCloseTo(constantMase(jump, prefixMean, 4, 12), 9);
+    expect(member(e, 'mean').mase).toBeGreaterThan(5);
+  });
+
+  it('weights members by inverse validation MASE', () => {
+    const flat = dailySine(3, 0, 3);
     const e = new EnsembleForecaster({
       members: [
-        { name: 'hw', make: () => new HoltWintersForecaster({ seasonality: [86_400_000] }) },
-        { name: 'way-off', make: () => new Constant('way-off', 10_000) },
+        { name: 'close', make: () => new Level('close', { fixed: 101 }) },
+        { name: 'further', make: () => new Level('further', { fixed: 103 }) },
+      ],
+      horizonSteps: 12,
+    });
+    e.fit(flat);
+    const close = member(e, 'close');
+    const further = member(e, 'further');
+    expect(close.mase).toBeCloseTo(constantMase(flat, 101, 4, 12), 9);
+    expect(further.mase).toBeCloseTo(constantMase(flat, 103, 4, 12), 9);
+    expect(close.weight).toBeGreaterThan(further.weight);
+    expect(close.weight / further.weight).toBeCloseTo(further.mase! / close.mase!, 9);
+    expect(close.weight + further.weight).toBeCloseTo(1, 12);
+  });
+
+  it('drops a member far worse than the best, one that fails and one the history before the folds is too short for', () => {
+    const e = new EnsembleForecaster({
+      members: [
+        { name: 'hw', make: () => new HoltWintersForecaster({ seasonality: [DAY_MS] }) },
+        { name: 'way-off', make: () => new Level('way-off', { fixed: 10_000 }) },
+        { name: 'broken', make: () => new Level('broken', { failFit: true }) },
+        { name: 'needy', make: () => new Level('needy', { fixed: 100, minPoints: n - 10 }) },
       ],
       horizonSteps: 12,
     });
     e.fit(series);
-    const members = e.describe().members as { name: string; weight: number; dropped?: string }[];
-    expect(members.find((m) => m.name === 'hw')!.weight).toBe(1);
-    expect(members.find((m) => m.name === 'way-off')).toMatchObject({ weight: 0, dropped: expect.stringMatching(/over 1.5x the best/) });
-    const hw = new HoltWintersForecaster({ seasonality: [86_400_000] });
-    hw.fit(series);
+    expect(member(e, 'hw').weight).toBe(1);
+    expect(member(e, 'way-off')).toMatchObject({ weight: 0, dropped: expect.stringMatching(/over 1.5x the best/) });
+    expect(member(e, 'broken')).toMatchObject({ weight: 0, dropped: 'validation failed: boom' });
+    expect(member(e, 'needy')).toMatchObject({ weight: 0, dropped: expect.stringMatching(/^too little history before the validation folds/) });
+    const hw = new HoltWintersForecaster({ seasonality: [DAY_MS] });
+    hw.fit(head(series, n - 48));
+    hw.update(series);
     expect(e.predict(12, [0.5]).mean).toEqual(hw.predict(12, [0.5]).mean);
+  });
+
+  it('reports the MASE of the weighted blend on the same folds', () => {
+    const flat = dailySine(3, 0, 3);
+    const e = new EnsembleForecaster({
+      members: [
+        { name: 'low', make: () => new Level('low', { fixed: 97 }) },
+        { name: 'high', make: () => new Level('high', { fixed: 104 }) },
+      ],
+      horizonSteps: 12,
+    });
+    e.fit(flat);
+    const low = member(e, 'low');
+    const high = member(e, 'high');
+    const blended = low.weight * 97 + high.weight * 104;
+    const own = e.describe().mase as number;
+    expect(own).toBeCloseTo(constantMase(flat, blended, 4, 12), 9);
+    // Errors on either side cancel: the blend beats both members, which a weighted mean of their MASE cannot.
+    expect(own).toBeLessThan(Math.min(low.mase!, high.mase!));
   });
 
   it('averages close members with weights that sum to one, keeping quantiles ordered', () => {
     const e = new EnsembleForecaster({
       members: [
-        { name: 'a', make: () => new Constant('a', 99) },
-        { name: 'b', make: () => new Constant('b', 102) },
+        { name: 'a', make: () => new Level('a', { fixed: 99 }) },
+        { name: 'b', make: () => new Level('b', { fixed: 102 }) },
       ],
       horizonSteps: 12,
     });
-    e.fit(dailySine(3, 0, 3)); // flat at 100 with noise: both members are nearly as good
-    const members = e.describe().members as { weight: number }[];
-    expect(members.reduce((s, m) => s + m.weight, 0)).toBeCloseTo(1, 12);
+    e.fit(dailySine(3, 0, 3));
+    expect(members(e).reduce((s, m) => s + m.weight, 0)).toBeCloseTo(1, 12);
     const f = e.predict(6, [0.1, 0.5, 0.9]);
     for (const v of f.mean) expect(v).toBeGreaterThan(99);
     for (const v of f.mean) expect(v).toBeLessThan(102);
     f.mean.forEach((_, h) => {
       expect(f.quantiles[0]!.values[h]!).toBeLessThanOrEqual(f.quantiles[1]!.values[h]!);
       expect(f.quantiles[1]!.values[h]!).toBeLessThanOrEqual(f.quantiles[2]!.values[h]!);
+    });
+  });
+
+  it('rejects duplicate member names', () => {
+    const make = () => new Level('x', {});
+    expect(() => new EnsembleForecaster({ members: [{ name: 'x', make }, { name: 'x', make }] })).toThrow(/unique/);
+  });
+});
+
+describe('EnsembleForecaster warm start', () => {
+  const series = dailySine(3, 30, 3);
+
+  it('hands each member its previous state before the next fit', () => {
+    const level = recorded('level', {});
+    const e = new EnsembleForecaster({ members: [level], horizonSteps: 12 });
+    e.fit(head(series, 600));
+    const previous = level.made.at(-1)!.exportState();
+    e.fit(series);
+    expect(level.made.at(-1)!.log.slice(0, 2)).toEqual([`import ${String(previous.level)}`, `fit ${series.values.length - 48}`]);
+  });
+
+  it('fits a member cold when it rejects its previous state', () => {
+    const picky = recorded('picky', { rejectState: true });
+    const e = new EnsembleForecaster({ members: [picky], horizonSteps: 12 });
+    e.fit(head(series, 600));
+    e.fit(series);
+    expect(picky.made.at(-1)!.log[0]).toBe(`fit ${series.values.length - 48}`);
+    expect(member(e, 'picky').weight).toBe(1);
+  });
+});
+
+describe('EnsembleForecaster state', () => {
+  const series = dailySine(3, 30, 3);
+  const n = series.values.length;
+  const options = () => ({
+    members: [
+      { name: 'HoltWinters', make: () => new HoltWintersForecaster({ seasonality: [DAY_MS] }) },
+      { name: 'SeasonalNaive', make: () => new SeasonalNaiveForecaster() },
+      { name: 'Linear', make: () => new LinearForecaster() },
+      { name: 'way-off', make: () => new Level('way-off', { fixed: 10_000 }) },
+    ],
+    horizonSteps: 12,
+  });
+
+  function fittedEnsemble(): EnsembleForecaster {
+    const e = new EnsembleForecaster(options());
+    e.fit(head(series, n - 24));
+    return e;
+  }
+
+  it('refuses to export before fit()', () => {
+    expect(() => new EnsembleForecaster(options()).exportState()).toThrow(NotFittedError);
+  });
+
+  it('round-trips through JSON: the same scores, and the same forecasts after update()', () => {
+    const original = fittedEnsemble();
+    const state = JSON.parse(JSON.stringify(original.exportState())) as ForecasterState;
+    expect((state.members as { name: string }[]).map((m) => m.name)).not.toContain('way-off');
+    const restored = new EnsembleForecaster(options());
+    restored.importState(state);
+    expect(restored.describe()).toEqual(original.describe());
+    original.update(series);
+    restored.update(series);
+    expect(restored.predict(36, [0.1, 0.5, 0.9])).toEqual(original.predict(36, [0.1, 0.5, 0.9]));
+  });
+
+  describe('rejects a bad state and keeps what it had', () => {
+    const good = () => JSON.parse(JSON.stringify(fittedEnsemble().exportState())) as ForecasterState & { members: Record<string, unknown>[] };
+    const cases: [string, (s: ReturnType<typeof good>) => unknown][] = [
+      ['another model', (s) => ({ ...s, model: 'LSTM' })],
+      ['another format', (s) => ({ ...s, format: 2 })],
+      ['another horizon', (s) => ({ ...s, horizonSteps: 6 })],
+      ['an unknown member', (s) => ({ ...s, members: [{ ...s.members[0], name: 'Prophet' }, ...s.members.slice(1)] })],
+      ['no members', (s) => ({ ...s, members: [] })],
+      ['weights that do not sum to one', (s) => ({ ...s, members: s.members.map((m) => ({ ...m, weight: 0.1 })) })],
+      ['a member state the member rejects', (s) => ({ ...s, members: [s.members[0], { ...s.members[1], state: { ...(s.members[0]!.state as object) } }, ...s.members.slice(2)] })],
+      ['a malformed member state', (s) => ({ ...s, members: [...s.members.slice(0, -1), { ...s.members.at(-1), state: { ...(s.members.at(-1)!.state as object), format: 99 } }] })],
+      ['scores that are not a list', (s) => ({ ...s, scores: 'good' })],
+      ['a negative MASE', (s) => ({ ...s, mase: -1 })],
+      ['not an object', () => null],
+    ];
+
+    it.each(cases)('%s', (_, corrupt) => {
+      const target = new EnsembleForecaster(options());
+      target.importState(good());
+      target.update(series);
+      const before = target.predict(12, [0.5, 0.9]);
+      const description = target.describe();
+      expect(() => target.importState(corrupt(good()) as ForecasterState)).toThrow(IncompatibleStateError);
+      expect(target.describe()).toEqual(description);
+      expect(target.predict(12, [0.5, 0.9])).toEqual(before);
+    });
+
+    it('leaves an unfitted ensemble unfitted', () => {
+      const target = new EnsembleForecaster(options());
+      expect(() => target.importState({ ...good(), format: 2 })).toThrow(IncompatibleStateError);
+      expect(() => target.predict(12, [0.5])).toThrow(NotFittedError);
     });
   });
 });

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { HoltWintersForecaster } from '../../../src/forecast/holtWinters.js';
 import { horizonSpread } from '../../../src/forecast/holtWintersModel.js';
 import { DAY_MS, HOUR_MS } from '../../../src/forecast/season.js';
+import { IncompatibleStateError, type ForecasterState } from '../../../src/forecast/types.js';
 import { MINUTE, gaussian, makeSeries } from './fixtures.js';
 
 describe('HoltWintersForecaster', () => {
@@ -107,5 +108,32 @@ describe('HoltWintersForecaster.update over a sliding window', () => {
     expect(a.start).toBe(b.start);
     a.mean.forEach((m, h) => expect(m).toBeCloseTo(b.mean[h]!, 9));
     expect(a.quantiles[0]!.values).toEqual(b.quantiles[0]!.values);
+  });
+
+  it('exports 7 days of 1-minute state compactly, and it forecasts exactly as the original after an update', () => {
+    const next = gaussian(5);
+    const perDay = 1440;
+    const series = makeSeries(7 * perDay + 60, MINUTE, (i) => 500 + 200 * Math.sin((2 * Math.PI * i) / perDay) + 20 * next());
+    const history = { ...series, values: series.values.slice(0, 7 * perDay) };
+    const original = new HoltWintersForecaster();
+    original.fit(history);
+    const json = JSON.stringify(original.exportState());
+    // Mostly the one-step residuals behind the quantiles (6 days of them) and one day of season.
+    expect(json.length).toBeLessThan(200 * 1024);
+    const copy = new HoltWintersForecaster();
+    copy.importState(JSON.parse(json) as ForecasterState);
+    expect(copy.describe()).toEqual(original.describe());
+    original.update(series);
+    copy.update(series);
+    expect(copy.predict(120, [0.1, 0.5, 0.9])).toEqual(original.predict(120, [0.1, 0.5, 0.9]));
+  });
+
+  it('rejects a state fitted under other seasonality options', () => {
+    const series = makeSeries(4 * 288, 5 * MINUTE, (i) => 100 + 30 * Math.sin((2 * Math.PI * i) / 288));
+    const auto = new HoltWintersForecaster();
+    auto.fit(series);
+    const weekly = new HoltWintersForecaster({ seasonality: [7 * DAY_MS] });
+    expect(() => weekly.importState(auto.exportState())).toThrow(IncompatibleStateError);
+    expect(() => weekly.importState(auto.exportState())).toThrow(/seasonality/);
   });
 });

@@ -2,7 +2,8 @@ import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { LstmForecaster } from '../../../src/forecast/lstm.js';
 import { activeBackend, selectBackend } from '../../../src/forecast/tf/backend.js';
-import { InsufficientHistoryError, type Series } from '../../../src/forecast/types.js';
+import { NotFittedError } from '../../../src/forecast/history.js';
+import { IncompatibleStateError, InsufficientHistoryError, type ForecasterState, type Series } from '../../../src/forecast/types.js';
 import { DAY, FIVE_MINUTES, MINUTE, START, gaussian, makeSeries } from './fixtures.js';
 
 function recordingLogger(): { info: (obj: object, msg?: string) => void; lines: Array<{ obj: object; msg?: string }> } {
@@ -229,5 +230,135 @@ describe('LstmForecaster', () => {
     expect(forecast.mean).toHaveLength(120);
     expect(model.describe()).toMatchObject({ seasonSteps: 1440, windowSteps: 32 });
     expect(fitSeconds).toBeLessThan(60);
+    // The state goes into a ConfigMap next to other models' states; it must stay small.
+    const stateBytes = JSON.stringify(model.exportState()).length;
+    console.log(`exported LSTM state: ${stateBytes} bytes of JSON`);
+    expect(stateBytes).toBeLessThan(64 * 1024);
+    model.dispose();
+  });
+});
+
+describe('LstmForecaster state and warm start', () => {
+  beforeAll(async () => {
+    await selectBackend();
+  });
+
+  const quick = { maxEpochs: 3, maxTrainingWindows: 128, maxValidationWindows: 64 };
+  const series = dailyPattern(3 * 288, FIVE_MINUTES, 3);
+
+  function roundTrip(state: ForecasterState): ForecasterState {
+    return JSON.parse(JSON.stringify(state)) as ForecasterState;
+  }
+
+  it('starts a refit from the weights it holds when the network keeps its shape', () => {
+    const trained = new LstmForecaster({ ...quick, seasonality: 'None' });
+    trained.fit(series);
+    expect(trained.describe()).toMatchObject({ warmStart: false });
+    expect(trained.describe().bestEpoch).toBeGreaterThan(0);
+    const reference = trained.predict(30, [0.5]).mean;
+    // A learning rate too small to move the weights: what the refit forecasts is where it started.
+    const still = { ...quick, seasonality: 'None' as const, maxEpochs: 1, learningRate: 1e-9 };
+    const warm = new LstmForecaster(still);
+    warm.importState(roundTrip(trained.exportState()));
+    warm.fit(series);
+    expect(warm.describe()).toMatchObject({ warmStart: true, epochs: 1 });
+    const cold = new LstmForecaster({ ...still, warmStart: false });
+    cold.importState(roundTrip(trained.exportState()));
+    cold.fit(series);
+    expect(cold.describe()).toMatchObject({ warmStart: false });
+    const warmMean = warm.predict(30, [0.5]).mean;
+    const coldMean = cold.predict(30, [0.5]).mean;
+    const gap = (a: number[], b: number[]): number => Math.max(...a.map((v, i) => Math.abs(v - b[i])));
+    expect(gap(warmMean, reference)).toBeLessThan(1e-3);
+    expect(gap(coldMean, reference)).toBeGreaterThan(0.1);
+    for (const model of [trained, warm, cold]) model.dispose();
+  });
+
+  it('trains from scratch when the step, the units or the season change the network', () => {
+    const model = new LstmForecaster({ ...quick, seasonality: 'None' });
+    model.fit(series);
+    model.fit(series);
+    expect(model.describe()).toMatchObject({ warmStart: true });
+    model.fit(dailyPattern(model.minHistoryPoints(MINUTE), MINUTE, 3));
+    expect(model.describe()).toMatchObject({ warmStart: false, windowSteps: 32 });
+    const otherUnits = new LstmForecaster({ ...quick, seasonality: 'None', units: 8 });
+    otherUnits.importState(roundTrip(model.exportState()));
+    expect(otherUnits.describe()).toMatchObject({ units: 20 });
+    otherUnits.fit(series);
+    expect(otherUnits.describe()).toMatchObject({ warmStart: false, units: 8 });
+    const seasonal = new LstmForecaster(quick);
+    seasonal.fit(series);
+    expect(seasonal.describe()).toMatchObject({ seasonSteps: 288 });
+    const flat = new LstmForecaster({ ...quick, seasonality: 'None' });
+    flat.importState(roundTrip(seasonal.exportState()));
+    flat.fit(series);
+    expect(flat.describe()).toMatchObject({ warmStart: false, seasonSteps: 0 });
+    for (const m of [model, otherUnits, seasonal, flat]) m.dispose();
+  });
+
+  it('declines the held weights when a fresh network forecasts the new history better', () => {
+    const model = new LstmForecaster({ ...quick, seasonality: 'None' });
+    model.fit(series);
+    expect(model.describe().bestEpoch).toBeGreaterThan(0);
+    // A random walk: the last value is the best forecast, so the calendar-driven corrections
+    // learned on the daily pattern only add error.
+    const next = gaussian(5);
+    let level = 100;
+    model.fit(makeSeries(3 * 288, FIVE_MINUTES, () => (level += next())));
+    expect(model.describe()).toMatchObject({ warmStart: false, warmStartDeclined: true });
+    model.dispose();
+  });
+
+  it('needs update(series) after importState before it predicts, and needs no earlier series for it', () => {
+    const model = new LstmForecaster(quick);
+    model.fit(slice(series, 2 * 288));
+    const copy = new LstmForecaster(quick);
+    copy.importState(roundTrip(model.exportState()));
+    expect(() => copy.predict(5, [0.5])).toThrow(NotFittedError);
+    expect(() => copy.predict(5, [0.5])).toThrow(/update/);
+    copy.update(series);
+    model.update(series);
+    expect(copy.predict(45, [0.1, 0.9])).toEqual(model.predict(45, [0.1, 0.9]));
+    expect(copy.describe()).toEqual(model.describe());
+    model.dispose();
+    copy.dispose();
+  });
+
+  it('rejects weights that do not fit the network the state describes, keeping its own', () => {
+    const model = new LstmForecaster(quick);
+    model.fit(series);
+    const before = model.predict(30, [0.5]);
+    const state = roundTrip(model.exportState());
+    const weights = state.weights as Array<{ shape: number[]; values: string }>;
+    const reshaped = weights.map((w, i) => (i === 0 ? { ...w, shape: [...w.shape].reverse() } : w));
+    const tensors = tf.memory().numTensors;
+    expect(() => model.importState({ ...state, weights: reshaped })).toThrow(/shape/);
+    expect(() => model.importState({ ...state, weights: weights.slice(1) })).toThrow(IncompatibleStateError);
+    expect(() => model.importState({ ...state, network: { ...(state.network as object), units: 21 } })).toThrow(/units/);
+    expect(() => model.importState({ ...state, network: { ...(state.network as object), featuresPerStep: 5 } })).toThrow(IncompatibleStateError);
+    expect(tf.memory().numTensors).toBe(tensors);
+    expect(model.predict(30, [0.5])).toEqual(before);
+    model.dispose();
+  });
+
+  it('does not leak tensors across fit, export, import, warm refit and dispose', () => {
+    const before = tf.memory().numTensors;
+    const model = new LstmForecaster(quick);
+    model.fit(slice(series, 2 * 288));
+    const afterFit = tf.memory().numTensors;
+    const state = roundTrip(model.exportState());
+    expect(tf.memory().numTensors).toBe(afterFit);
+    const copy = new LstmForecaster(quick);
+    copy.importState(state);
+    copy.importState(state);
+    copy.update(series);
+    copy.predict(60, [0.1, 0.9]);
+    expect(tf.memory().numTensors).toBe(2 * afterFit - before);
+    copy.fit(series);
+    expect(copy.describe()).toMatchObject({ warmStart: true });
+    expect(tf.memory().numTensors).toBe(2 * afterFit - before);
+    model.dispose();
+    copy.dispose();
+    expect(tf.memory().numTensors).toBe(before);
   });
 });

@@ -75,11 +75,6 @@ describe('simulate', () => {
     expect(r.notes.join()).toMatch(/interpolated linearly to 1m/);
   });
 
-  it('reports an unavailable model and falls back to Holt-Winters', () => {
-    const r = simulate({ ...base, model: 'LSTM', policies: ['prescale'], quantiles: [0.9], points: dailyRampTrace(4) });
-    expect(r.notes.join()).toMatch(/LSTM models are not available in this version; using HoltWinters/);
-  });
-
   it('refuses a trace no longer than the warm-up', () => {
     expect(() => simulate({ ...base, points: dailyRampTrace(2) })).toThrow(/pass a shorter --warmup/);
   });

@@ -1,0 +1,162 @@
+// Trains models in worker threads. Jobs queue in arrival order and run one per worker; a job that
+// runs longer than the timeout has its worker terminated (and replaced) and fails, and so does a
+// job whose worker dies. The caller keeps serving its previous model in both cases.
+import { Worker } from 'node:worker_threads';
+import type { Logger } from '../../observability/logger.js';
+import type { BackendName } from '../../forecast/tf/backend.js';
+import { isStatisticalModel } from '../../forecast/registry.js';
+import type { ForecasterOptions } from '../../forecast/types.js';
+import type { TrainingRequest, TrainingResult } from './train-model.js';
+import { importTrainingResult, type Trainer } from './trainer.js';
+import type { WorkerJob, WorkerReply } from './worker.js';
+
+export interface WorkerPoolOptions {
+  /** Worker threads; each trains one model at a time. */
+  size: number;
+  /** A training still running after this long is abandoned. */
+  timeoutMs: number;
+  /** The compiled worker entry point; defaults to worker.js beside this module. */
+  script?: URL | string;
+  preferBackend?: BackendName;
+  logger?: Pick<Logger, 'info' | 'warn'>;
+}
+
+export class TrainingTimeoutError extends Error {
+  constructor(seconds: number) {
+    super(`training did not finish within ${seconds} s; the worker was stopped`);
+    this.name = 'TrainingTimeoutError';
+  }
+}
+
+interface Job {
+  id: number;
+  request: TrainingRequest;
+  resolve: (result: TrainingResult) => void;
+  reject: (error: Error) => void;
+}
+
+interface Slot {
+  worker: Worker;
+  /** The worker has set up its TensorFlow.js backend and takes jobs; the timeout counts from here. */
+  ready: boolean;
+  job?: Job;
+  timer?: NodeJS.Timeout;
+}
+
+export class WorkerPoolTrainer implements Trainer {
+  private readonly queue: Job[] = [];
+  private readonly slots = new Set<Slot>();
+  private nextId = 1;
+  private closed = false;
+  private readonly script: URL | string;
+
+  constructor(private readonly options: WorkerPoolOptions) {
+    if (!Number.isInteger(options.size) || options.size < 1) throw new RangeError(`training workers must be a positive integer, got ${options.size}`);
+    this.script = options.script ?? new URL('./worker.js', import.meta.url);
+  }
+
+  train(request: TrainingRequest): Promise<TrainingResult> {
+    if (this.closed) return Promise.reject(new Error('the trainer is closed'));
+    return new Promise((resolve, reject) => {
+      const job = { id: this.nextId++, request, resolve, reject };
+      // Statistical models train in well under a second; they go ahead of queued LSTM and Ensemble
+      // jobs (seconds each) so that a burst of those does not hold every other scaler back.
+      const heavy = (j: Job) => !isStatisticalModel(j.request.model);
+      const firstHeavy = this.queue.findIndex(heavy);
+      if (heavy(job) || firstHeavy < 0) this.queue.push(job);
+      else this.queue.splice(firstHeavy, 0, job);
+      this.dispatch();
+    });
+  }
+
+  queued(): number {
+    return this.queue.length;
+  }
+
+  running(): number {
+    return [...this.slots].filter((s) => s.job).length;
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    for (const job of this.queue.splice(0)) job.reject(new Error('the trainer was closed'));
+    await Promise.all(
+      [...this.slots].map(async (slot) => {
+        this.finish(slot, new Error('the trainer was closed'));
+        await slot.worker.terminate();
+      }),
+    );
+    this.slots.clear();
+  }
+
+  private dispatch(): void {
+    while (this.queue.length > 0 && !this.closed) {
+      const slot = [...this.slots].find((s) => s.ready && !s.job);
+      if (!slot) {
+        if (this.slots.size < this.options.size) this.spawn();
+        return;
+      }
+      const job = this.queue.shift()!;
+      slot.job = job;
+      slot.timer = setTimeout(() => this.abandon(slot, new TrainingTimeoutError(this.options.timeoutMs / 1000)), this.options.timeoutMs);
+      slot.worker.postMessage({ id: job.id, request: job.request } satisfies WorkerJob);
+    }
+  }
+
+  private spawn(): Slot {
+    const worker = new Worker(this.script, { workerData: { preferBackend: this.options.preferBackend } });
+    const slot: Slot = { worker, ready: false };
+    worker.on('message', (reply: WorkerReply) => this.onReply(slot, reply));
+    worker.on('error', (err) => this.abandon(slot, new Error(`training worker failed: ${err.message}`)));
+    worker.on('exit', (code) => {
+      if (this.slots.delete(slot) && slot.job) this.finish(slot, new Error(`training worker exited with code ${code}`));
+      this.dispatch();
+    });
+    this.slots.add(slot);
+    return slot;
+  }
+
+  private onReply(slot: Slot, reply: WorkerReply): void {
+    if (reply.kind === 'ready' || reply.kind === 'failed-to-start') {
+      if (reply.kind === 'ready') {
+        this.options.logger?.info({ backend: reply.backend, threadId: slot.worker.threadId }, `training worker ready (TensorFlow.js backend: ${reply.backend})`);
+      } else {
+        this.options.logger?.warn({ err: reply.error }, 'training worker has no TensorFlow.js backend; only statistical models can train');
+      }
+      slot.ready = true;
+      this.dispatch();
+      return;
+    }
+    const job = slot.job;
+    if (!job || job.id !== reply.id) return;
+    if (reply.kind === 'error') {
+      this.finish(slot, new Error(reply.error));
+    } else {
+      try {
+        const options: ForecasterOptions = job.request.options;
+        this.finish(slot, undefined, importTrainingResult(reply.result, options));
+      } catch (err) {
+        this.finish(slot, new Error(`the trained model could not be loaded: ${(err as Error).message}`));
+      }
+    }
+    this.dispatch();
+  }
+
+  /** Fails the slot's job and replaces its worker (it may be stuck in a long synchronous loop). */
+  private abandon(slot: Slot, error: Error): void {
+    this.finish(slot, error);
+    this.slots.delete(slot);
+    void slot.worker.terminate();
+    this.dispatch();
+  }
+
+  private finish(slot: Slot, error: Error | undefined, result?: TrainingResult): void {
+    const job = slot.job;
+    clearTimeout(slot.timer);
+    slot.job = undefined;
+    slot.timer = undefined;
+    if (!job) return;
+    if (error) job.reject(error);
+    else job.resolve(result!);
+  }
+}

@@ -1,0 +1,42 @@
+// Entry point of a training worker thread: selects its own TensorFlow.js backend, then trains one
+// job per message and posts back the fitted states.
+import { parentPort, workerData } from 'node:worker_threads';
+import { selectBackend, type BackendName } from '../../forecast/tf/backend.js';
+import { trainModel, type TrainingRequest } from './train-model.js';
+import { disposeForecaster, exportTrainingResult } from './trainer.js';
+
+export interface WorkerJob {
+  id: number;
+  request: TrainingRequest;
+}
+
+export type WorkerReply =
+  | { kind: 'ready'; backend: BackendName }
+  | { kind: 'failed-to-start'; error: string }
+  | { kind: 'done'; id: number; result: ReturnType<typeof exportTrainingResult> }
+  | { kind: 'error'; id: number; error: string };
+
+const port = parentPort;
+if (!port) throw new Error('the training worker must run in a worker thread');
+const post = (reply: WorkerReply) => port.postMessage(reply);
+
+try {
+  const { name } = await selectBackend({ prefer: (workerData as { preferBackend?: BackendName } | undefined)?.preferBackend });
+  post({ kind: 'ready', backend: name });
+} catch (err) {
+  post({ kind: 'failed-to-start', error: (err as Error).message });
+}
+
+port.on('message', (job: WorkerJob) => {
+  try {
+    const result = trainModel(job.request);
+    try {
+      post({ kind: 'done', id: job.id, result: exportTrainingResult(result) });
+    } finally {
+      disposeForecaster(result.forecaster);
+      disposeForecaster(result.driftFallback?.forecaster);
+    }
+  } catch (err) {
+    post({ kind: 'error', id: job.id, error: (err as Error).message });
+  }
+});
