@@ -5,15 +5,24 @@
 FROM node:20-bookworm-slim AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
-RUN npm ci --no-audit --no-fund
+# Compiling needs no native TensorFlow.
+RUN npm ci --omit=optional --no-audit --no-fund
 COPY tsconfig.json tsconfig.build.json ./
 COPY src ./src
 RUN npm run build
 
 FROM node:20-bookworm-slim AS production-deps
 WORKDIR /app
+# @tensorflow/tfjs-node (optional) downloads libtensorflow at install time and builds its binding
+# from source when no prebuilt one matches; when it cannot install, the operator runs its models on
+# the WebAssembly backend instead (it logs which, and exports prescale_tfjs_backend).
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends python3 make g++ ca-certificates \
+ && rm -rf /var/lib/apt/lists/*
 COPY package.json package-lock.json ./
-RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force
+RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force \
+ && (node -e "require('@tensorflow/tfjs-node')" && echo 'TensorFlow.js native backend installed' \
+     || echo 'TensorFlow.js native backend unavailable; the wasm backend will be used')
 
 FROM node:20-bookworm-slim
 ENV NODE_ENV=production
