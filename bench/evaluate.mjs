@@ -10,65 +10,25 @@
 //   metric lag 1m; start-up delays 2m (a web service) and 10m (a model server loading its model)
 //   warm-up 3d; prescale quantiles 0.5,0.8,0.9,0.95,0.99; HPA targets 1,0.9,0.8,0.7,0.6,0.5
 //   backtest: horizon 30m, 24 folds, warm-up 3d, history 7d, models seasonal-naive, holt-winters, linear
-import { execFile } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
 import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import { cpus, totalmem } from 'node:os';
-import { basename, dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
+import { basename, join, resolve } from 'node:path';
+import { capacityOf, flag, fmt as f, hasFlag, median, pool, prescale, resultsDir as outDir, root } from './lib.mjs';
 
-const run = promisify(execFile);
-const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
-const args = process.argv.slice(2);
-const flag = (name, fallback) => {
-  const i = args.indexOf(name);
-  return i >= 0 ? args[i + 1] : fallback;
-};
 const traceDir = resolve(root, flag('--traces', '../shared/data/traces/dev'));
 const jobs = Number(flag('--jobs', String(Math.max(1, cpus().length))));
 const model = flag('--model', 'holt-winters');
 const only = flag('--only', '');
-const outDir = join(root, 'bench', 'results');
 const DELAYS = ['2m', '10m'];
 
-async function capacityOf(file) {
-  const lines = (await readFile(file, 'utf8')).trim().split('\n').slice(1);
-  const values = lines.map((l) => Number(l.split(',')[1])).filter(Number.isFinite).sort((a, b) => a - b);
-  const p95 = values[Math.floor(0.95 * (values.length - 1))];
-  return p95 / 10;
-}
 
-async function prescale(argv) {
-  const started = process.hrtime.bigint();
-  const { stdout } = await run('node', [join(root, 'dist/cli/main.js'), ...argv, '--json'], { maxBuffer: 64 * 1024 * 1024, timeout: 30 * 60_000 });
-  return { json: JSON.parse(stdout), seconds: Number(process.hrtime.bigint() - started) / 1e9 };
-}
 
-async function pool(tasks, n) {
-  const results = new Array(tasks.length);
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: n }, async () => {
-      while (next < tasks.length) {
-        const i = next++;
-        results[i] = await tasks[i]();
-      }
-    }),
-  );
-  return results;
-}
 
-function median(xs) {
-  const s = xs.filter((x) => x !== null && Number.isFinite(x)).sort((a, b) => a - b);
-  if (s.length === 0) return null;
-  const m = Math.floor(s.length / 2);
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
-}
 
-const f = (x, d = 3) => (x === null || x === undefined || !Number.isFinite(x) ? '—' : Number(x.toPrecision(d)).toLocaleString('en-US', { maximumFractionDigits: 6 }));
 
 async function main() {
-  if (args.includes('--report-only')) {
+  if (hasFlag('--report-only')) {
     // Rewrites RESULTS.md from the last run's bench/out/evaluate.json (e.g. after editing the text).
     const rows = JSON.parse(await readFile(join(outDir, 'evaluate.json'), 'utf8'));
     const previous = await readFile(join(root, 'bench', 'RESULTS.md'), 'utf8').catch(() => '');
@@ -239,6 +199,11 @@ function report(rows, wallSeconds) {
     lines.push(`| ${r.trace} | ${vals.map((v) => f(v)).join(' | ')} | ${models[bestIdx]} |`);
   }
   lines.push('');
+  // Sections written by the other benches (bench/ensemble.mjs, lstm-cost.mjs, training-lag.mjs).
+  for (const section of ['ensemble.md', 'lstm-cost.md', 'training-lag.md']) {
+    const path = join(outDir, section);
+    if (existsSync(path)) lines.push('', readFileSync(path, 'utf8').trim());
+  }
   return lines.join('\n') + '\n';
 }
 

@@ -1,0 +1,65 @@
+// What the bench scripts share: flags, the compiled CLI, a small job pool, medians and formatting.
+import { execFile } from 'node:child_process';
+import { readFile } from 'node:fs/promises';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+
+export const run = promisify(execFile);
+export const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+export const resultsDir = join(root, 'bench', 'results');
+
+/** `--name value` from the command line, or the fallback. */
+export function flag(name, fallback) {
+  const args = process.argv.slice(2);
+  const i = args.indexOf(name);
+  return i >= 0 ? args[i + 1] : fallback;
+}
+
+export const hasFlag = (name) => process.argv.slice(2).includes(name);
+
+/** Runs the compiled `prescale` CLI with --json; resolves with its output, stderr and wall seconds. */
+export async function prescale(argv, timeoutMs = 60 * 60_000) {
+  const started = process.hrtime.bigint();
+  const { stdout, stderr } = await run('node', [join(root, 'dist/cli/main.js'), ...argv, '--json'], { maxBuffer: 64 * 1024 * 1024, timeout: timeoutMs });
+  return { json: JSON.parse(stdout), stderr, seconds: Number(process.hrtime.bigint() - started) / 1e9 };
+}
+
+/** Runs the tasks with at most `n` at once; resolves with their results in order. */
+export async function pool(tasks, n) {
+  const results = new Array(tasks.length);
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: n }, async () => {
+      while (next < tasks.length) {
+        const i = next++;
+        results[i] = await tasks[i]();
+      }
+    }),
+  );
+  return results;
+}
+
+export function median(xs) {
+  const s = xs.filter((x) => x !== null && Number.isFinite(x)).sort((a, b) => a - b);
+  if (s.length === 0) return null;
+  const m = Math.floor(s.length / 2);
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+}
+
+/** `d` significant digits, or an em dash for a missing value. */
+export const fmt = (x, d = 3) =>
+  x === null || x === undefined || !Number.isFinite(x) ? '—' : Number(x.toPrecision(d)).toLocaleString('en-US', { maximumFractionDigits: 6 });
+
+/** Capacity per replica used by every bench: the trace's 95th percentile / 10. */
+export async function capacityOf(file) {
+  const lines = (await readFile(file, 'utf8')).trim().split('\n').slice(1);
+  const values = lines.map((l) => Number(l.split(',')[1])).filter(Number.isFinite).sort((a, b) => a - b);
+  return values[Math.floor(0.95 * (values.length - 1))] / 10;
+}
+
+/** The best (lowest) underRatioAtEqualCost of a simulate run's summary, or null. */
+export function bestUnderRatio(sim) {
+  const pts = (sim?.summary ?? []).filter((s) => s.underRatioAtEqualCost !== null);
+  return pts.length === 0 ? null : pts.reduce((a, b) => (b.underRatioAtEqualCost < a.underRatioAtEqualCost ? b : a)).underRatioAtEqualCost;
+}
