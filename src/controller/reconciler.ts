@@ -12,6 +12,7 @@ import type { Forecast } from '../forecast/types.js';
 import { TargetError } from '../kube/errors.js';
 import type { EventRecorder } from '../kube/events.js';
 import type { AutoscalerIndex } from '../kube/hpa-index.js';
+import type { StartupHistory } from '../kube/pod-startups.js';
 import type { ScaleClient, TargetScale } from '../kube/scale.js';
 import type { StatusWriter } from '../kube/status-writer.js';
 import { scalerLogger } from '../observability/logger.js';
@@ -19,6 +20,7 @@ import type { OperatorMetrics } from '../observability/metrics.js';
 import { PrometheusAuthError, PrometheusQueryError, PrometheusUnavailableError } from '../prometheus/errors.js';
 import { mergeConditions, newlyBad, type ConditionUpdate } from './conditions.js';
 import type { HistoryCache, RangeSource } from './history-cache.js';
+import { leadTimeInEffect } from './lead-time.js';
 import type { ModelStore } from '../kube/model-store.js';
 import type { ModelManager, ModelOutcome, ModelPersistence } from './models.js';
 import { PrometheusConfigError } from './prometheus-provider.js';
@@ -38,6 +40,8 @@ export interface ReconcilerDeps {
   status: StatusWriter;
   events: EventRecorder;
   autoscalers: AutoscalerIndex;
+  /** Observed pod start-ups, from which `leadTime: Auto` is learned. */
+  podStartups: StartupHistory;
   prometheus: { clientFor(namespace: string, cfg: ScalerConfig): Promise<RangeSource> };
   models: ModelManager;
   /** Where trained models are kept across operator restarts; none: they are kept in memory only. */
@@ -149,9 +153,15 @@ export class Reconciler {
       return { requeueAfterMs: cfg.intervalMs };
     }
 
-    const leadTimeMs = cfg.scaling.leadTimeMs ?? DEFAULT_LEAD_TIME_MS;
+    const lead = leadTimeInEffect({
+      fixedMs: cfg.scaling.leadTimeMs,
+      startupsMs: cfg.scaling.leadTimeMs === null && target.selector ? this.deps.podStartups.startupsFor(namespace, target.selector) : undefined,
+      defaultMs: DEFAULT_LEAD_TIME_MS,
+    });
+    const leadTimeMs = lead.leadTimeMs;
     report.status.leadTime = formatDuration(leadTimeMs);
-    report.status.leadTimeSource = cfg.scaling.leadTimeMs === null ? 'Default' : 'Fixed';
+    report.status.leadTimeSource = lead.source;
+    this.deps.metrics.leadTime.set({ namespace, scaler: name }, leadTimeMs / 1000);
 
     const { inputs, problems, outcomes } = await this.gatherMetrics(key, scaler, cfg, now, leadTimeMs, memory, log);
 
@@ -194,7 +204,7 @@ export class Reconciler {
     memory.decisions.record(cfg, now, decision.recommendation, scaled);
     this.describeDecision(report, cfg, decision, problems, outcomes, paused, scaled !== undefined);
     this.deps.metrics.desiredReplicas.set({ namespace, scaler: name }, decision.desiredReplicas);
-    log.debug({ desired: decision.desiredReplicas, current: target.replicas, explanation: decision.message }, 'reconciled');
+    log.debug({ desired: decision.desiredReplicas, current: target.replicas, explanation: decision.message, leadTime: `${formatDuration(leadTimeMs)}: ${lead.detail}` }, 'reconciled');
     await this.finish(scaler, report, log);
     return { requeueAfterMs: cfg.intervalMs, decision, scaled };
   }

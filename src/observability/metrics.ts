@@ -22,6 +22,8 @@ export interface OperatorMetrics {
   forecastAbsPctError: Gauge<ScalerMetricLabels>;
   desiredReplicas: Gauge<ScalerLabels>;
   currentReplicas: Gauge<ScalerLabels>;
+  /** Lead time in effect: fixed, the Auto default, or learned from pod start-up. */
+  leadTime: Gauge<ScalerLabels>;
   /** Scale subresource patches, direction "up" or "down". */
   scaleActions: Counter<ScalerLabels | 'direction'>;
   reconcileDuration: Histogram;
@@ -95,6 +97,12 @@ export function createOperatorMetrics(registry: Registry, sources: MetricSources
   const currentReplicas = new Gauge({
     name: 'prescale_current_replicas',
     help: 'Replicas of the scale target when last read.',
+    labelNames: ['namespace', 'scaler'] as const,
+    registers,
+  });
+  const leadTime = new Gauge({
+    name: 'prescale_lead_time_seconds',
+    help: 'Lead time the scaler plans with: spec.scaling.leadTime, or under Auto the p90 of recent pod start-ups (creation to Ready), with a default until enough were seen.',
     labelNames: ['namespace', 'scaler'] as const,
     registers,
   });
@@ -205,6 +213,7 @@ export function createOperatorMetrics(registry: Registry, sources: MetricSources
     forecastAbsPctError,
     desiredReplicas,
     currentReplicas,
+    leadTime,
     scaleActions,
     modelMase,
     forecastFallback,
@@ -225,6 +234,7 @@ export function createOperatorMetrics(registry: Registry, sources: MetricSources
     forecastAbsPctError,
     desiredReplicas,
     currentReplicas,
+    leadTime,
     scaleActions,
     reconcileDuration,
     reconcileErrors,

@@ -15,6 +15,7 @@ import { Reconciler } from '../controller/reconciler.js';
 import { KubeEventRecorder } from '../kube/events.js';
 import { HpaInformerIndex } from '../kube/hpa-index.js';
 import { LeaderElector } from '../kube/leader-election.js';
+import { PodStartupInformer } from '../kube/pod-startups.js';
 import { KubeScaleClient } from '../kube/scale.js';
 import { KubeStatusWriter } from '../kube/status-writer.js';
 import type { Logger } from '../observability/logger.js';
@@ -86,12 +87,14 @@ export async function startOperator(o: OperatorOptions): Promise<RunningOperator
 
   const informer = scalerInformer(o.kubeConfig, log, o.namespace);
   const hpas = new HpaInformerIndex(o.kubeConfig, log, o.namespace);
+  const podStartups = new PodStartupInformer(o.kubeConfig, log, o.namespace);
   const reconciler = new Reconciler({
     getScaler: (ns, name) => informer.cache.get(name, ns),
     scale: new KubeScaleClient(o.kubeConfig),
     status: new KubeStatusWriter(o.kubeConfig),
     events: new KubeEventRecorder(o.kubeConfig, identity, log, now),
     autoscalers: hpas,
+    podStartups,
     prometheus: new PrometheusProvider({
       defaultUrl: o.prometheusUrl,
       readSecret: kubeSecretReader(o.kubeConfig),
@@ -119,7 +122,7 @@ export async function startOperator(o: OperatorOptions): Promise<RunningOperator
   });
   log.info({ metrics: servers.metrics, probes: servers.probes, identity, namespace: o.namespace ?? '(all)' }, 'prescale operator starting');
 
-  await Promise.all([informer.start(), hpas.informer.start()]);
+  await Promise.all([informer.start(), hpas.informer.start(), podStartups.informer.start()]);
   synced = true;
   log.info('informer caches synced');
 
@@ -169,7 +172,7 @@ export async function startOperator(o: OperatorOptions): Promise<RunningOperator
       await controller.stop();
       await elector?.release();
       await campaign;
-      await Promise.all([informer.stop(), hpas.informer.stop()]);
+      await Promise.all([informer.stop(), hpas.informer.stop(), podStartups.informer.stop()]);
       await models.close();
       loopDelay.disable();
       await servers.close();
