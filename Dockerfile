@@ -31,7 +31,7 @@ COPY --from=production-deps /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
 COPY package.json ./
 COPY crds ./crds
-# 65532 is the conventional "nonroot" uid; deploy/deployment.yaml runs the pod as this user.
+# 65532 is the conventional "nonroot" uid; deploy/base/deployment.yaml runs the pod as this user.
 USER 65532:65532
 EXPOSE 8080 8081
 ENTRYPOINT ["node", "dist/cli/main.js"]

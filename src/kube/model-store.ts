@@ -56,7 +56,7 @@ const DEFAULT_MAX_ENTRY_BYTES = 256 * 1024;
 const DEFAULT_MAX_CONFIG_MAP_BYTES = 900 * 1024;
 const MAX_ANNOTATION_LENGTH = 1024;
 const RBAC_HINT =
-  "the operator's ServiceAccount needs get, create, update and delete on configmaps (see the configmaps rule in deploy/clusterrole.yaml)";
+  "the operator's ServiceAccount needs get, create, update and delete on configmaps (see the configmaps rule in deploy/base/clusterrole.yaml)";
 
 /** A 403 on the model ConfigMap; `code` keeps it recognisable to apiStatusCode()/isForbidden(). */
 export class ModelStoreForbiddenError extends Error {
