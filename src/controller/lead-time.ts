@@ -1,9 +1,10 @@
 // The lead time in effect for a scaler (SPEC: spec.scaling.leadTime, status.leadTime): fixed by the
 // spec, or under Auto learned from how long the target's recent pods took from creation to Ready.
 //
-// The learned value is the start-up time alone, not start-up plus the reconcile interval: a decision
-// already plans on the forecast peak over [now + leadTime, now + leadTime + interval], i.e. until the
-// pods of the next decision are Ready, so adding the interval would plan one interval too early.
+// The learned value is a slow start-up (p90) plus the reconcile interval. The first decision whose
+// window [now + leadTime, now + leadTime + interval] reaches a ramp can come up to one interval
+// later than the ideal moment; the interval on top keeps pods that start as slowly as the p90 Ready
+// in time even then, and gives slower ones that much margin.
 
 export type LeadTimeSource = 'Fixed' | 'Learned' | 'Default';
 
@@ -31,9 +32,11 @@ export interface LeadTimeInput {
   startupsMs: readonly number[] | undefined;
   /** Used under Auto until enough start-ups were seen. */
   defaultMs: number;
+  /** spec.interval, added to the learned start-up time. */
+  intervalMs: number;
 }
 
-export function leadTimeInEffect({ fixedMs, startupsMs, defaultMs }: LeadTimeInput): LeadTime {
+export function leadTimeInEffect({ fixedMs, startupsMs, defaultMs, intervalMs }: LeadTimeInput): LeadTime {
   if (fixedMs !== null) return { leadTimeMs: fixedMs, source: 'Fixed', detail: 'spec.scaling.leadTime' };
   const fallback = (why: string): LeadTime => ({ leadTimeMs: defaultMs, source: 'Default', detail: why });
   if (startupsMs === undefined) {
@@ -45,9 +48,9 @@ export function leadTimeInEffect({ fixedMs, startupsMs, defaultMs }: LeadTimeInp
   }
   const startupMs = nearestRankPercentile(recent, STARTUP_PERCENTILE);
   return {
-    leadTimeMs: Math.ceil(startupMs / 1000) * 1000,
+    leadTimeMs: Math.ceil((startupMs + intervalMs) / 1000) * 1000,
     source: 'Learned',
-    detail: `p${Math.round(STARTUP_PERCENTILE * 100)} of the last ${recent.length} pod start-ups (creation to Ready)`,
+    detail: `p${Math.round(STARTUP_PERCENTILE * 100)} of the last ${recent.length} pod start-ups (creation to Ready) plus the ${intervalMs / 1000}s interval`,
   };
 }
 

@@ -157,6 +157,7 @@ export class Reconciler {
       fixedMs: cfg.scaling.leadTimeMs,
       startupsMs: cfg.scaling.leadTimeMs === null && target.selector ? this.deps.podStartups.startupsFor(namespace, target.selector) : undefined,
       defaultMs: DEFAULT_LEAD_TIME_MS,
+      intervalMs: cfg.intervalMs,
     });
     const leadTimeMs = lead.leadTimeMs;
     report.status.leadTime = formatDuration(leadTimeMs);
@@ -517,13 +518,30 @@ class StatusReport {
   }
 }
 
-function sameStatus(a: PredictiveScalerStatus, b: PredictiveScalerStatus): boolean {
+/** The forecast summary in status is refreshed at least this often even when it barely moved. */
+export const FORECAST_REFRESH_MS = 5 * 60_000;
+
+/**
+ * Whether writing `b` over `a` would tell a reader nothing new. Each reconcile recomputes the
+ * forecast, so its time stamp, its exact figures and the explanation quoting them move every time;
+ * rewriting status for that alone would cost one API write per scaler per interval. They count only
+ * when the forecast moved materially (two significant digits) or the stored one is FORECAST_REFRESH_MS
+ * old; everything else (replicas, models, conditions, lead time) counts exactly.
+ */
+export function sameStatus(a: PredictiveScalerStatus, b: PredictiveScalerStatus): boolean {
+  if (a.forecast && b.forecast && Date.parse(b.forecast.generatedAt) - Date.parse(a.forecast.generatedAt) >= FORECAST_REFRESH_MS) return false;
   return JSON.stringify(normalize(a)) === JSON.stringify(normalize(b));
 }
 
 function normalize(s: PredictiveScalerStatus): unknown {
-  const keys = Object.keys(s).sort() as (keyof PredictiveScalerStatus)[];
-  return keys.map((k) => [k, k === 'conditions' ? (s.conditions ?? []).map(conditionKey) : s[k]]);
+  const keys = (Object.keys(s) as (keyof PredictiveScalerStatus)[]).filter((k) => k !== 'explanation').sort();
+  return keys.map((k) => [k, k === 'conditions' ? (s.conditions ?? []).map(conditionKey) : k === 'forecast' ? forecastKey(s.forecast) : s[k]]);
+}
+
+function forecastKey(f: PredictiveScalerStatus['forecast']): unknown {
+  if (!f) return f;
+  const coarse = (x: number) => Number(x.toPrecision(2));
+  return [f.model, coarse(f.peak), coarse(f.lower), coarse(f.upper)];
 }
 
 function conditionKey(c: Condition): unknown {
