@@ -4,7 +4,6 @@ import { basename } from 'node:path';
 import type { Command } from 'commander';
 import { parseDuration } from '../api/units.js';
 import { selectBackend } from '../forecast/tf/backend.js';
-import { stderrLogger } from './backend-log.js';
 import { DEFAULT_BACKTEST_MODELS, runBacktest } from '../evaluate/backtest-run.js';
 import { parseModelName } from '../evaluate/models.js';
 import { renderBacktestReport, renderSimulationReport } from '../report/render.js';
@@ -25,6 +24,13 @@ function progress(label: string): ((fraction: number) => void) | undefined {
 }
 
 /** Notes about the data (gaps, resampling, model fallbacks) go to stderr, also with --json. */
+/** Whether a --models/--model value names a model that runs on TensorFlow.js. */
+function usesTensorFlow(models: string): boolean {
+  return String(models)
+    .split(',')
+    .some((m) => ['lstm', 'ensemble'].includes(m.trim().toLowerCase()));
+}
+
 function printNotes(notes: string[]): void {
   for (const n of notes) process.stderr.write(`note: ${n}\n`);
 }
@@ -45,7 +51,7 @@ export function addEvaluationCommands(program: Command): void {
     .option('--json', 'print one JSON object', false)
     .option('--report <file>', 'write an HTML report with plots')
     .action(async (opts) => {
-      await selectBackend({ logger: stderrLogger() });
+      const backend = await selectBackend();
       const points = await loadTrace(opts.trace);
       const { output, report, notes } = runBacktest({
         traceName: basename(opts.trace),
@@ -59,7 +65,7 @@ export function addEvaluationCommands(program: Command): void {
         collectReport: Boolean(opts.report),
       });
       if (report) await writeFile(opts.report, renderBacktestReport(report));
-      printNotes(notes);
+      printNotes(usesTensorFlow(opts.models ?? opts.model) ? [...notes, `TensorFlow.js backend: ${backend.name}`] : notes);
       if (opts.json) {
         process.stdout.write(`${JSON.stringify(output)}\n`);
         return;
@@ -94,7 +100,7 @@ export function addEvaluationCommands(program: Command): void {
       const policies = String(opts.policies).split(',').map((s) => s.trim()) as PolicyKind[];
       for (const p of policies) if (!['prescale', 'hpa', 'oracle'].includes(p)) throw new Error(`--policies: unknown policy "${p}"; use prescale, hpa, oracle`);
       if (opts.minReplicas > opts.maxReplicas) throw new Error('--min-replicas must not exceed --max-replicas');
-      await selectBackend({ logger: stderrLogger() });
+      const backend = await selectBackend();
       const points = await loadTrace(opts.trace);
       const { output, report, notes } = simulate({
         traceName: basename(opts.trace),
@@ -114,7 +120,7 @@ export function addEvaluationCommands(program: Command): void {
         onProgress: progress(`simulating ${basename(opts.trace)}`),
       });
       if (report) await writeFile(opts.report, renderSimulationReport(report));
-      printNotes(notes);
+      printNotes(usesTensorFlow(opts.models ?? opts.model) ? [...notes, `TensorFlow.js backend: ${backend.name}`] : notes);
       if (opts.json) {
         process.stdout.write(`${JSON.stringify(output)}\n`);
         return;

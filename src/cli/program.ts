@@ -9,7 +9,6 @@ import { addEvaluationCommands } from './evaluate-commands.js';
 import { formatOneShot, forecastOnce, readScalerManifest } from './one-shot.js';
 import { duration, wholeNumber } from './options.js';
 import { selectBackend } from '../forecast/tf/backend.js';
-import { stderrLogger } from './backend-log.js';
 import { parseDuration } from '../api/units.js';
 
 function packageVersion(): string {
@@ -92,7 +91,7 @@ export function buildProgram(): Command {
     .option('--json', 'print the result as JSON', false)
     .action(async (opts) => {
       const scaler = await readScalerManifest(opts.file);
-      await selectBackend({ logger: stderrLogger() });
+      await selectBackend();
       const url = opts.prometheusUrl ?? scaler.spec.prometheus?.url;
       if (!url) throw new Error('no Prometheus URL: pass --prometheus-url or set spec.prometheus.url');
       const result = await forecastOnce(scaler, new PrometheusClient({ baseUrl: url }), {

@@ -289,6 +289,6 @@ describe('ConfigMapModelStore', () => {
         (err: unknown) => err,
       );
     expect(apiStatusCode(error)).toBe(403);
-    expect((error as Error).message).toMatch(/forbidden to get ConfigMap models\/forbidden-prescale-models: .*configmaps.*deploy\/clusterrole\.yaml/);
+    expect((error as Error).message).toMatch(/forbidden to get ConfigMap models\/forbidden-prescale-models: .*configmaps.*deploy\/base\/clusterrole\.yaml/);
   });
 });
