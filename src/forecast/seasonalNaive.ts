@@ -63,9 +63,24 @@ export class SeasonalNaiveForecaster implements Forecaster {
     };
   }
 
-  /** Nothing is learned beyond the data itself, so updating is re-fitting. */
+  /**
+   * Keeps the lag and the residual distribution of the last fit (choosing the lag is the costly part)
+   * and takes the newest season from `series`.
+   */
   update(series: Series): void {
-    this.fit(series);
+    const fitted = this.fitted;
+    if (!fitted || fitted.stepMs !== series.stepMs || series.values.length <= fitted.lag) {
+      this.fit(series);
+      return;
+    }
+    requireHistory(this, series);
+    const filled = fillGaps(series.values, fitted.lag);
+    this.fitted = {
+      ...fitted,
+      lastTime: series.start + (series.values.length - 1) * series.stepMs,
+      lastSeason: filled.slice(filled.length - fitted.lag),
+      nonNegative: allNonNegative(filled),
+    };
   }
 
   predict(steps: number, quantiles: number[]): Forecast {
@@ -93,7 +108,7 @@ export class SeasonalNaiveForecaster implements Forecaster {
     });
   }
 
-  /** The chosen lag and the last season: update() re-fits, so this only needs to carry predict(). */
+  /** The chosen lag, the last season and the residual distribution: everything predict() and update() use. */
   exportState(): ForecasterState {
     const fitted = this.fitted;
     if (!fitted) throw new NotFittedError(this.name, 'fit() must be called before exportState()');

@@ -75,9 +75,7 @@ export class SharedForecasts {
       stepMs: this.demand.stepMs,
       values: this.demand.values.slice(first, last + 1),
     };
-    // A step more than this instant needs, so the forecast still reaches far enough at the next decision.
-    const steps = forecastSteps(series, this.config, now, this.leadTimeMs) + Math.ceil(this.config.intervalMs / series.stepMs);
-    const outcome = this.models.forecast('sim', series, this.config, steps, this.quantiles);
+    const outcome = this.models.forecast('sim', series, this.config, forecastSteps(series, this.config, now, this.leadTimeMs), this.quantiles);
     this.tally(outcome);
     return { observed, forecast: outcome.forecast, outcome };
   }
