@@ -108,7 +108,10 @@ describe('pods are Ready before the spike', () => {
     const scaler = await getScaler();
     const needed = Math.ceil(demandAtRamp / PER_REPLICA);
     expect(demandAtRamp).toBeGreaterThan(PEAK * 0.99);
-    expect(atRamp.readyReplicas ?? 0).toBeGreaterThanOrEqual(needed);
+    // On failure, say how the replicas and the plan evolved.
+    const story = () =>
+      `timeline (s before the ramp: replicas/ready): ${timeline.map((t) => `${Math.round((t.at - rampStart) / 1000)}:${t.replicas}/${t.readyReplicas}`).join(' ')}; leadTime ${scaler.status?.leadTime} (${scaler.status?.leadTimeSource}); explanation: ${scaler.status?.explanation}`;
+    expect(atRamp.readyReplicas ?? 0, story()).toBeGreaterThanOrEqual(needed);
     // ... and the forecast the scaler planned on, not just more pods than needed by luck.
     expect(scaler.status?.forecast?.peak).toBeGreaterThan(PEAK * 0.9);
     expect(atRamp.readyReplicas ?? 0).toBeGreaterThanOrEqual(Math.ceil((scaler.status!.forecast!.peak! * 0.95) / PER_REPLICA));
