@@ -27,9 +27,6 @@ export class ResilientInformer<T extends KubernetesObject> {
   constructor(private readonly opts: ResilientInformerOptions<T>) {
     this.informer = makeInformer(opts.kc, opts.path, opts.list);
     this.cache = this.informer;
-    this.informer.on('connect', () => {
-      if (this.failures > 0) opts.logger.info({ informer: opts.what }, 'watch re-established');
-    });
     this.informer.on('error', (err) => this.onError(err));
   }
 
@@ -72,7 +69,16 @@ export class ResilientInformer<T extends KubernetesObject> {
     this.timer = setTimer(() => {
       this.timer = undefined;
       if (this.stopped) return;
-      this.informer.start().catch((e) => this.onError(e));
+      // start() resolves once the re-list succeeded: only then is the watch back, and the next
+      // outage starts again from the shortest backoff.
+      this.informer.start().then(
+        () => {
+          if (this.stopped) return;
+          this.opts.logger.info({ informer: this.opts.what, failures: this.failures }, 'watch re-established');
+          this.failures = 0;
+        },
+        (e) => this.onError(e),
+      );
     }, delay);
   }
 }
