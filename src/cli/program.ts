@@ -41,6 +41,9 @@ export function buildProgram(): Command {
     .option('--leader-elect', 'elect a leader on a Lease so only one replica acts', false)
     .option('--leader-election-namespace <ns>', 'namespace of the leader Lease (default: $POD_NAMESPACE or prescale-system)')
     .option('--leader-election-id <name>', 'name of the leader Lease', 'prescale-operator')
+    .option('--leader-election-lease-duration <duration>', 'how long a leader holds the Lease without renewing it', duration('--leader-election-lease-duration'), parseDuration('15s'))
+    .option('--leader-election-renew-deadline <duration>', 'how long the leader keeps trying to renew before it gives up leading', duration('--leader-election-renew-deadline'), parseDuration('10s'))
+    .option('--leader-election-retry-period <duration>', 'how often candidates try to acquire or renew the Lease', duration('--leader-election-retry-period'), parseDuration('2s'))
     .option('--concurrency <n>', 'scalers reconciled at once', wholeNumber(1), 4)
     .option('--training-workers <n>', 'worker threads that train models (each trains one model at a time)', wholeNumber(1), 1)
     .option('--training-timeout <duration>', 'abandon a training that runs longer; the previous model keeps serving', duration('--training-timeout'), parseDuration('10m'))
@@ -59,6 +62,9 @@ export function buildProgram(): Command {
         leaderElect: opts.leaderElect,
         leaderElectionNamespace: opts.leaderElectionNamespace ?? process.env.POD_NAMESPACE ?? 'prescale-system',
         leaderElectionId: opts.leaderElectionId,
+        leaseDurationMs: opts.leaderElectionLeaseDuration,
+        renewDeadlineMs: opts.leaderElectionRenewDeadline,
+        retryPeriodMs: opts.leaderElectionRetryPeriod,
         concurrency: opts.concurrency,
         trainingWorkers: opts.trainingWorkers,
         trainingTimeoutMs: opts.trainingTimeout,
