@@ -5,20 +5,17 @@
 //
 // Takes about six minutes of wall-clock time (the ramp has to come): `npm run test:e2e` runs it,
 // the default `npm test` does not.
-import { createWriteStream } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { AppsV1Api, CustomObjectsApi } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { GROUP, PLURAL, VERSION, type PredictiveScaler } from '../../src/api/types.js';
-import { createLogger } from '../../src/observability/logger.js';
-import { startOperator, type RunningOperator } from '../../src/operator/operator.js';
 import { HpaController } from '../../src/simulate/hpa.js';
 import { runSimulation } from '../../src/simulate/engine.js';
 import { mintServiceAccountToken } from '../helpers/envtest.js';
 import { MIN } from '../helpers/history.js';
-import { TRAINING_WORKER_SCRIPT } from '../helpers/worker-script.js';
+import { spawnOperator, type OperatorProcess } from '../helpers/operator-process.js';
 import { parseDuration } from '../../src/api/units.js';
 import {
   MAX_READY_DELAY_MS,
@@ -43,7 +40,7 @@ interface Sample {
 }
 
 let env: SpikeEnvironment;
-let operator: RunningOperator | undefined;
+let operator: OperatorProcess | undefined;
 let workDir: string;
 const timeline: Sample[] = [];
 let sampling: NodeJS.Timeout | undefined;
@@ -55,24 +52,22 @@ beforeAll(async () => {
   await cluster.kubectl(['apply', '-k', 'deploy/']);
   await cluster.kubectl(['apply', '-f', WORKLOAD_MANIFEST]);
 
-  // No image of the operator here: it runs in-process, as `prescale run` would in the deploy/
-  // Deployment, with that ServiceAccount's token and nothing more.
+  // No image of the operator here: `prescale run` runs as a process, as in the deploy/ Deployment,
+  // with that ServiceAccount's token and nothing more.
   const token = await mintServiceAccountToken(cluster.controlPlane.kubeConfig, 'prescale-system', 'prescale');
-  operator = await startOperator({
-    kubeConfig: cluster.controlPlane.tokenKubeConfig(token),
-    logger: createLogger({ level: 'info', destination: createWriteStream(join(workDir, 'operator.log')) }),
-    prometheusUrl: prometheus.url,
-    metricsBindAddress: '127.0.0.1:0',
-    healthProbeBindAddress: '127.0.0.1:0',
-    leaderElect: true,
-    leaderElectionNamespace: 'prescale-system',
-    leaderElectionId: 'prescale-operator',
-    concurrency: 2,
-    trainingWorkers: 1,
-    trainingTimeoutMs: 120_000,
-    trainingWorkerScript: TRAINING_WORKER_SCRIPT,
-    version: 'e2e',
-  });
+  const kubeconfig = join(workDir, 'operator.kubeconfig');
+  await writeFile(kubeconfig, cluster.controlPlane.tokenKubeConfig(token).exportConfig(), { mode: 0o600 });
+  operator = spawnOperator([
+    '--kubeconfig', kubeconfig,
+    '--prometheus-url', prometheus.url,
+    '--metrics-bind-address', '127.0.0.1:0',
+    '--health-probe-bind-address', '127.0.0.1:0',
+    '--leader-elect',
+    '--leader-election-namespace', 'prescale-system',
+    '--concurrency', '2',
+    '--log-level', 'info',
+  ]);
+  await operator.waitForLog((l) => l.msg === 'informer caches synced', 60_000);
 
   const apps = cluster.controlPlane.kubeConfig.makeApiClient(AppsV1Api);
   sampling = setInterval(() => {
@@ -85,7 +80,10 @@ beforeAll(async () => {
 
 afterAll(async () => {
   if (sampling) clearInterval(sampling);
-  await operator?.stop();
+  if (operator) {
+    operator.kill('SIGTERM');
+    await operator.exited;
+  }
   await env?.close();
   if (workDir) await rm(workDir, { recursive: true, force: true });
 });
