@@ -534,8 +534,21 @@ export function sameStatus(a: PredictiveScalerStatus, b: PredictiveScalerStatus)
 }
 
 function normalize(s: PredictiveScalerStatus): unknown {
-  const keys = (Object.keys(s) as (keyof PredictiveScalerStatus)[]).filter((k) => k !== 'explanation').sort();
-  return keys.map((k) => [k, k === 'conditions' ? (s.conditions ?? []).map(conditionKey) : k === 'forecast' ? forecastKey(s.forecast) : s[k]]);
+  const keys = (Object.keys(s) as (keyof PredictiveScalerStatus)[]).filter((k) => k !== 'explanation' && s[k] !== undefined).sort();
+  return keys.map((k) => [k, k === 'conditions' ? (s.conditions ?? []).map(conditionKey) : k === 'forecast' ? forecastKey(s.forecast) : canonical(s[k])]);
+}
+
+/** The value with every object's keys in sorted order: the API server returns them sorted. */
+function canonical(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(canonical);
+  if (value && typeof value === 'object') {
+    return Object.fromEntries(
+      Object.keys(value)
+        .sort()
+        .map((k) => [k, canonical((value as Record<string, unknown>)[k])]),
+    );
+  }
+  return value;
 }
 
 function forecastKey(f: PredictiveScalerStatus['forecast']): unknown {

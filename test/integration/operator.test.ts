@@ -268,6 +268,13 @@ describe('operator against a real API server and Prometheus', () => {
     expect(await replicasOf('forecast-only')).toBe(2);
   });
 
+  it('does not rewrite a steady scaler\'s status every interval', async () => {
+    const before = await eventually('forecast-only settled', () => getScaler('forecast-only'), (x) => (x.status?.desiredReplicas ?? 0) >= 20);
+    await new Promise((r) => setTimeout(r, 12_000)); // two more intervals
+    const after = await getScaler('forecast-only');
+    expect(after.metadata.resourceVersion, JSON.stringify({ before: before.status, after: after.status })).toBe(before.metadata.resourceVersion);
+  });
+
   it('with the paused annotation reports but never scales', async () => {
     await createScaler(scalerManifest('paused', 'paused', { annotations: { 'autoscaling.prescale.dev/paused': 'true' } }));
     const s = await eventually('paused status', () => getScaler('paused'), (x) => (x.status?.desiredReplicas ?? 0) >= 20);

@@ -12,6 +12,7 @@ function status(over: Partial<PredictiveScalerStatus> = {}, forecast: Partial<No
     leadTime: '2m',
     explanation: 'rps forecast p90 peak 512 at 14:05 / 40 per replica +10% => 15',
     forecast: { model: 'HoltWinters', generatedAt: at(0), peak: 512, peakAt: at(3_600_000), lower: 400, upper: 600, ...forecast },
+    models: [{ name: 'HoltWinters', mase: 0.8, trainedAt: at(0) }],
     ...over,
   };
 }
@@ -25,6 +26,8 @@ describe('sameStatus: what is worth a status write', () => {
     ['a stored forecast as old as the refresh period', status({}, { generatedAt: at(FORECAST_REFRESH_MS) }), false],
     ['another desired count', status({ desiredReplicas: 8 }, { generatedAt: at(30_000) }), false],
     ['another lead time', status({ leadTime: '1m40s' }, { generatedAt: at(30_000) }), false],
+    ['the same models with their keys in another order (as the API server returns them)', status({ models: [{ trainedAt: at(0), name: 'HoltWinters', mase: 0.8 }] }), true],
+    ['a model trained again', status({ models: [{ name: 'HoltWinters', mase: 0.8, trainedAt: at(60_000) }] }), false],
   ])('%s -> same: %s', (_what, next, same) => {
     expect(sameStatus(status(), next)).toBe(same);
   });
