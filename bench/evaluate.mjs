@@ -199,8 +199,8 @@ function report(rows, wallSeconds) {
     lines.push(`| ${r.trace} | ${vals.map((v) => f(v)).join(' | ')} | ${models[bestIdx]} |`);
   }
   lines.push('');
-  // Sections written by the other benches (bench/ensemble.mjs, lstm-cost.mjs, training-lag.mjs).
-  for (const section of ['ensemble.md', 'lstm-cost.md', 'training-lag.md']) {
+  // Sections written by the other benches (bench/ensemble.mjs, lstm-cost.mjs, training-lag.mjs, scale.mjs).
+  for (const section of ['ensemble.md', 'lstm-cost.md', 'training-lag.md', 'scale.md']) {
     const path = join(outDir, section);
     if (existsSync(path)) lines.push('', readFileSync(path, 'utf8').trim());
   }

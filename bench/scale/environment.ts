@@ -10,6 +10,7 @@ import { GROUP, PLURAL, VERSION, type PredictiveScaler } from '../../src/api/typ
 import { mintServiceAccountToken, startControlPlane, type ControlPlane } from '../../test/helpers/envtest.js';
 import { DAY, MIN, dailyPlateau, minutePoints, withNoise } from '../../test/helpers/history.js';
 import { applyKustomization, applyManifests } from '../../test/helpers/manifests.js';
+import { startExporter, type Exporter } from '../../test/helpers/exporter.js';
 import { freePort, startPrometheus, type BackfillSeries, type PrometheusHandle } from '../../test/helpers/prometheus.js';
 
 export const NAMESPACE = 'bench';
@@ -57,6 +58,8 @@ rules:
 export interface World {
   cp: ControlPlane;
   prom: PrometheusHandle;
+  /** Serves every scaler's demand live, so the series go on past the backfilled history. */
+  exporter: Exporter;
   auditLogPath: string;
   /** Seconds spent writing and importing the backfill, and starting Prometheus on it. */
   prometheusStartSeconds: number;
@@ -69,9 +72,12 @@ export async function startWorld(workDir: string, scalers: number, historyMs: nu
   await writeFile(policyPath, AUDIT_POLICY);
   const promStarted = Date.now();
   let prometheusStartSeconds = 0;
+  const exporter = await startExporter({
+    gauges: Array.from({ length: scalers }, (_, i) => ({ name: METRIC, labels: { scaler: scalerName(i) }, value: demandOf(i, now) })),
+  });
   const [cp, prom] = await Promise.all([
     startControlPlane({ apiServerArgs: [`--audit-policy-file=${policyPath}`, `--audit-log-path=${auditLogPath}`, '--audit-log-maxsize=0'] }),
-    startPrometheus({ series: backfill(scalers, historyMs, now), readyTimeoutMs: 600_000 }).then((p) => {
+    startPrometheus({ series: backfill(scalers, historyMs, now), scrapeConfigs: [exporter.scrapeConfig('15s', 'bench-demand')], readyTimeoutMs: 600_000 }).then((p) => {
       prometheusStartSeconds = (Date.now() - promStarted) / 1000;
       return p;
     }),
@@ -79,12 +85,13 @@ export async function startWorld(workDir: string, scalers: number, historyMs: nu
   return {
     cp,
     prom,
+    exporter,
     auditLogPath,
     get prometheusStartSeconds() {
       return prometheusStartSeconds;
     },
     close: async () => {
-      await Promise.all([cp.close(), prom.close()]);
+      await Promise.all([cp.close(), prom.close(), exporter.close()]);
     },
   };
 }
