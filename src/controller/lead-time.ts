@@ -1,10 +1,11 @@
 // The lead time in effect for a scaler (SPEC: spec.scaling.leadTime, status.leadTime): fixed by the
 // spec, or under Auto learned from how long the target's recent pods took from creation to Ready.
 //
-// The learned value is a slow start-up (p90) plus the reconcile interval. The first decision whose
-// window [now + leadTime, now + leadTime + interval] reaches a ramp can come up to one interval
-// later than the ideal moment; the interval on top keeps pods that start as slowly as the p90 Ready
-// in time even then, and gives slower ones that much margin.
+// The learned value is a slow start-up (p90) plus the reconcile interval plus one forecast step.
+// The first decision whose window [now + leadTime, now + leadTime + interval] reaches a ramp can come
+// up to one interval later than the ideal moment, and a ramp that starts between two forecast points
+// first shows at the later one, up to a step late; with both on top, pods that start as slowly as
+// the p90 are Ready in time even then.
 
 export type LeadTimeSource = 'Fixed' | 'Learned' | 'Default';
 
@@ -34,9 +35,11 @@ export interface LeadTimeInput {
   defaultMs: number;
   /** spec.interval, added to the learned start-up time. */
   intervalMs: number;
+  /** spec.forecast.step, added too (the forecast's resolution). */
+  stepMs: number;
 }
 
-export function leadTimeInEffect({ fixedMs, startupsMs, defaultMs, intervalMs }: LeadTimeInput): LeadTime {
+export function leadTimeInEffect({ fixedMs, startupsMs, defaultMs, intervalMs, stepMs }: LeadTimeInput): LeadTime {
   if (fixedMs !== null) return { leadTimeMs: fixedMs, source: 'Fixed', detail: 'spec.scaling.leadTime' };
   const fallback = (why: string): LeadTime => ({ leadTimeMs: defaultMs, source: 'Default', detail: why });
   if (startupsMs === undefined) {
@@ -48,9 +51,9 @@ export function leadTimeInEffect({ fixedMs, startupsMs, defaultMs, intervalMs }:
   }
   const startupMs = nearestRankPercentile(recent, STARTUP_PERCENTILE);
   return {
-    leadTimeMs: Math.ceil((startupMs + intervalMs) / 1000) * 1000,
+    leadTimeMs: Math.ceil((startupMs + intervalMs + stepMs) / 1000) * 1000,
     source: 'Learned',
-    detail: `p${Math.round(STARTUP_PERCENTILE * 100)} of the last ${recent.length} pod start-ups (creation to Ready) plus the ${intervalMs / 1000}s interval`,
+    detail: `p${Math.round(STARTUP_PERCENTILE * 100)} of the last ${recent.length} pod start-ups (creation to Ready) plus the ${intervalMs / 1000}s interval and the ${stepMs / 1000}s forecast step`,
   };
 }
 

@@ -158,6 +158,7 @@ export class Reconciler {
       startupsMs: cfg.scaling.leadTimeMs === null && target.selector ? this.deps.podStartups.startupsFor(namespace, target.selector) : undefined,
       defaultMs: DEFAULT_LEAD_TIME_MS,
       intervalMs: cfg.intervalMs,
+      stepMs: cfg.forecast.stepMs,
     });
     const leadTimeMs = lead.leadTimeMs;
     report.status.leadTime = formatDuration(leadTimeMs);

@@ -143,15 +143,15 @@ describe('leadTime: Auto', () => {
 
     await startPod('web-c', { app: 'web' }, 50);
     const after = await eventually('the learned lead time', () => getScaler('web'), (s) => s.status?.leadTimeSource === 'Learned');
-    // p90 of 20 s, 35 s and 50 s (nearest rank): 50 s, plus the 5 s interval.
-    expect(after.status?.leadTime).toBe('55s');
-    expect(await eventually('the lead-time metric', leadTimeMetric, (v) => v === '55')).toBe('55');
+    // p90 of 20 s, 35 s and 50 s (nearest rank): 50 s, plus the 5 s interval and the 1m step.
+    expect(after.status?.leadTime).toBe('1m55s');
+    expect(await eventually('the lead-time metric', leadTimeMetric, (v) => v === '115')).toBe('115');
 
     // A fourth, faster start-up leaves the p90 of 20, 35, 42 and 50 at 50 s; a fifth, slower one moves
-    // it to 61 s (+5 s interval). (The API server keeps condition times to the second.)
+    // it to 61 s (+5 s interval, +1m step). (The API server keeps condition times to the second.)
     await startPod('web-d', { app: 'web' }, 42);
     await startPod('web-e', { app: 'web' }, 61);
-    const moved = await eventually('the lead time to follow new start-ups', () => getScaler('web'), (s) => s.status?.leadTime !== '55s');
-    expect(moved.status).toMatchObject({ leadTime: '1m6s', leadTimeSource: 'Learned' });
+    const moved = await eventually('the lead time to follow new start-ups', () => getScaler('web'), (s) => s.status?.leadTime !== '1m55s');
+    expect(moved.status).toMatchObject({ leadTime: '2m6s', leadTimeSource: 'Learned' });
   }, 90_000);
 });

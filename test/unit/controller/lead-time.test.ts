@@ -5,6 +5,7 @@ const S = 1000;
 const MIN = 60 * S;
 const DEFAULT = 2 * MIN;
 const INTERVAL = 30 * S;
+const STEP = 60 * S;
 
 describe('leadTimeInEffect', () => {
   it.each<[string, number | null, number[] | undefined, number, string]>([
@@ -12,25 +13,25 @@ describe('leadTimeInEffect', () => {
     ['Auto with no start-up seen', null, [], DEFAULT, 'Default'],
     ['Auto with two start-ups seen', null, [40 * S, 50 * S], DEFAULT, 'Default'],
     ['Auto with a target that reports no selector', null, undefined, DEFAULT, 'Default'],
-    ['Auto with three start-ups: p90 (the slowest) plus the interval', null, [40 * S, 50 * S, 45 * S], 80 * S, 'Learned'],
-    ['Auto rounds up to whole seconds', null, [40_100, 41_001, 30_000], 72 * S, 'Learned'],
-    ['Auto ten start-ups: p90 is the 9th smallest', null, [1, 2, 3, 4, 5, 6, 7, 8, 9, 10].map((k) => k * 10 * S), 120 * S, 'Learned'],
+    ['Auto with three start-ups: p90 (the slowest) plus the interval and the step', null, [40 * S, 50 * S, 45 * S], 140 * S, 'Learned'],
+    ['Auto rounds up to whole seconds', null, [40_100, 41_001, 30_000], 132 * S, 'Learned'],
+    ['Auto ten start-ups: p90 is the 9th smallest', null, [1, 2, 3, 4, 5, 6, 7, 8, 9, 10].map((k) => k * 10 * S), 180 * S, 'Learned'],
     ['Auto ignores negative and non-finite durations', null, [-5 * S, Number.NaN, 40 * S, 50 * S], DEFAULT, 'Default'],
-    ['Auto may learn a lead time longer than the default', null, [3 * MIN, 4 * MIN, 5 * MIN], 5 * MIN + INTERVAL, 'Learned'],
+    ['Auto may learn a lead time longer than the default', null, [3 * MIN, 4 * MIN, 5 * MIN], 5 * MIN + INTERVAL + STEP, 'Learned'],
   ])('%s', (_what, fixedMs, startupsMs, leadTimeMs, source) => {
-    expect(leadTimeInEffect({ fixedMs, startupsMs, defaultMs: DEFAULT, intervalMs: INTERVAL })).toMatchObject({ leadTimeMs, source });
+    expect(leadTimeInEffect({ fixedMs, startupsMs, defaultMs: DEFAULT, intervalMs: INTERVAL, stepMs: STEP })).toMatchObject({ leadTimeMs, source });
   });
 
   it('uses only the 20 most recent start-ups', () => {
     // Newest first: twenty fast start-ups, then thirty slow ones from long ago.
     const startups = [...Array.from({ length: 20 }, (_, i) => (30 + i) * S), ...Array.from({ length: 30 }, () => 10 * MIN)];
-    const lead = leadTimeInEffect({ fixedMs: null, startupsMs: startups, defaultMs: DEFAULT, intervalMs: INTERVAL });
-    expect(lead).toMatchObject({ leadTimeMs: 77 * S, source: 'Learned' });
-    expect(lead.detail).toBe('p90 of the last 20 pod start-ups (creation to Ready) plus the 30s interval');
+    const lead = leadTimeInEffect({ fixedMs: null, startupsMs: startups, defaultMs: DEFAULT, intervalMs: INTERVAL, stepMs: STEP });
+    expect(lead).toMatchObject({ leadTimeMs: 137 * S, source: 'Learned' });
+    expect(lead.detail).toBe('p90 of the last 20 pod start-ups (creation to Ready) plus the 30s interval and the 60s forecast step');
   });
 
   it('says how many start-ups are still missing while on the default', () => {
-    expect(leadTimeInEffect({ fixedMs: null, startupsMs: [30 * S], defaultMs: DEFAULT, intervalMs: INTERVAL }).detail).toBe(
+    expect(leadTimeInEffect({ fixedMs: null, startupsMs: [30 * S], defaultMs: DEFAULT, intervalMs: INTERVAL, stepMs: STEP }).detail).toBe(
       '1 of the 3 pod start-ups needed to learn the lead time observed',
     );
   });
