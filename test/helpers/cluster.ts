@@ -8,15 +8,21 @@
 // random time up to `pod-ready.stage.kwok.x-k8s.io/jitter-delay`. So a Deployment whose pod template
 // carries that annotation has its status.readyReplicas follow spec.replicas that much later, as
 // with a real application's start-up. The fake nodes are not tainted: every pod may land on them.
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { closeSync, existsSync, openSync, readFileSync } from 'node:fs';
+import { execFile } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { request as httpsRequest } from 'node:https';
-import { delimiter, dirname, join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { CoreV1Api, type V1Node } from '@kubernetes/client-node';
 import { startControlPlane, type ControlPlane, type ControlPlaneOptions } from './envtest.js';
+import { startProcess, waitUntilReady, type ManagedProcess } from './processes.js';
 import { freePort } from './prometheus.js';
+
+// The kernel kills these daemons if the test worker dies, even by SIGKILL.
+const DIE_WITH_PARENT = { dieWithParent: true };
+// startCluster() stops every process itself when start-up fails.
+const CLUSTER_WAIT = { pollMs: 200, killOnTimeout: false };
 
 const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const BUILD_SCRIPT = join(REPO_ROOT, 'hack', 'build-k8s-bins.sh');
@@ -77,13 +83,13 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
   const nodeCount = options.nodes ?? 3;
   const binDir = await findClusterBinaries();
   const cp = await startControlPlane({ readyTimeoutMs, ...options.controlPlane });
-  const processes: ClusterProcess[] = [];
+  const processes: ManagedProcess[] = [];
   const { workDir, kubeconfigPath } = cp;
   const stopProcesses = () => Promise.all(processes.map((p) => p.kill()));
   try {
     const [managerPort, schedulerPort] = await Promise.all([freePort(), freePort()]);
     const delegatedAuth = [`--authentication-kubeconfig=${kubeconfigPath}`, `--authorization-kubeconfig=${kubeconfigPath}`];
-    const manager = startClusterProcess(join(binDir, 'kube-controller-manager'), join(workDir, 'kube-controller-manager.log'), [
+    const manager = startProcess(join(binDir, 'kube-controller-manager'), join(workDir, 'kube-controller-manager.log'), [
       `--kubeconfig=${kubeconfigPath}`,
       ...delegatedAuth,
       `--service-account-private-key-file=${cp.serviceAccountKeyPath}`,
@@ -92,17 +98,17 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
       '--controllers=*',
       `--secure-port=${managerPort}`,
       '--bind-address=127.0.0.1',
-    ]);
+    ], DIE_WITH_PARENT);
     processes.push(manager);
-    const scheduler = startClusterProcess(join(binDir, 'kube-scheduler'), join(workDir, 'kube-scheduler.log'), [
+    const scheduler = startProcess(join(binDir, 'kube-scheduler'), join(workDir, 'kube-scheduler.log'), [
       `--kubeconfig=${kubeconfigPath}`,
       ...delegatedAuth,
       '--leader-elect=false',
       `--secure-port=${schedulerPort}`,
       '--bind-address=127.0.0.1',
-    ]);
+    ], DIE_WITH_PARENT);
     processes.push(scheduler);
-    const kwok = startClusterProcess(join(binDir, 'kwok'), join(workDir, 'kwok.log'), [
+    const kwok = startProcess(join(binDir, 'kwok'), join(workDir, 'kwok.log'), [
       `--kubeconfig=${kubeconfigPath}`,
       '--manage-all-nodes=false',
       `--manage-nodes-with-annotation-selector=${KWOK_NODE_ANNOTATION}=fake`,
@@ -111,20 +117,20 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
       '--node-lease-duration-seconds=40',
       '--cidr=10.64.0.1/16',
       `--config=${options.kwokStages ?? DEFAULT_KWOK_STAGES}`,
-    ]);
+    ], DIE_WITH_PARENT);
     processes.push(kwok);
     await Promise.all([
-      waitUntil(manager, readyTimeoutMs, () => healthy(`https://127.0.0.1:${managerPort}/healthz`)),
-      waitUntil(scheduler, readyTimeoutMs, () => healthy(`https://127.0.0.1:${schedulerPort}/healthz`)),
+      waitUntilReady(manager, readyTimeoutMs, () => healthy(`https://127.0.0.1:${managerPort}/healthz`), CLUSTER_WAIT),
+      waitUntilReady(scheduler, readyTimeoutMs, () => healthy(`https://127.0.0.1:${schedulerPort}/healthz`), CLUSTER_WAIT),
     ]);
 
     const core = cp.kubeConfig.makeApiClient(CoreV1Api);
     const nodeNames = Array.from({ length: nodeCount }, (_, i) => `kwok-node-${i}`);
     for (const name of nodeNames) await core.createNode({ body: fakeNode(name) });
-    await waitUntil(kwok, readyTimeoutMs, async () => {
+    await waitUntilReady(kwok, readyTimeoutMs, async () => {
       const nodes = await core.listNode();
       return nodeNames.every((n) => isReady(nodes.items.find((x) => x.metadata?.name === n)));
-    });
+    }, CLUSTER_WAIT);
 
     const kubectlPath = join(binDir, 'kubectl');
     const kubectl = async (args: string[], opts: { input?: string } = {}): Promise<string> =>
@@ -178,85 +184,6 @@ function runKubectl(kubectlPath: string, args: string[], input?: string): Promis
   });
 }
 
-interface ClusterProcess {
-  readonly name: string;
-  readonly logPath: string;
-  readonly exit: Promise<string>;
-  exited(): boolean;
-  kill(): Promise<void>;
-}
-
-const STOP_GRACE_MS = 5_000;
-
-// Every process started here, so a worker that exits without calling close() still kills them.
-const running = new Set<ChildProcess>();
-process.once('exit', () => {
-  for (const child of running) child.kill('SIGKILL');
-});
-
-// With setpriv (util-linux) the kernel kills the process when its parent dies, even by SIGKILL.
-function startClusterProcess(binary: string, logPath: string, args: string[]): ClusterProcess {
-  const setpriv = findOnPath('setpriv');
-  const [command, commandArgs] = setpriv ? [setpriv, ['--pdeathsig', 'KILL', binary, ...args]] : [binary, args];
-  const logFd = openSync(logPath, 'a');
-  const child = spawn(command, commandArgs, { stdio: ['ignore', logFd, logFd] });
-  closeSync(logFd);
-  running.add(child);
-  let done = false;
-  const exit = new Promise<string>((resolveExit) => {
-    const finish = (how: string): void => {
-      done = true;
-      running.delete(child);
-      resolveExit(how);
-    };
-    child.once('exit', (code, signal) => finish(signal ? `signal ${signal}` : `exit code ${code}`));
-    child.once('error', (err) => finish(`spawn error: ${err.message}`));
-  });
-  return {
-    name: binary.split('/').pop() ?? binary,
-    logPath,
-    exit,
-    exited: () => done,
-    async kill() {
-      if (done) return;
-      child.kill('SIGTERM');
-      const timer = setTimeout(() => child.kill('SIGKILL'), STOP_GRACE_MS);
-      await exit;
-      clearTimeout(timer);
-    },
-  };
-}
-
-function findOnPath(name: string): string | undefined {
-  for (const dir of (process.env.PATH ?? '').split(delimiter)) {
-    if (dir && existsSync(join(dir, name))) return join(dir, name);
-  }
-  return undefined;
-}
-
-async function waitUntil(proc: ClusterProcess, timeoutMs: number, probe: () => Promise<boolean>): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  let lastError = 'not ready yet';
-  while (Date.now() < deadline) {
-    if (proc.exited()) throw new Error(`${proc.name} exited during start-up (${await proc.exit}); log tail:\n${logTail(proc.logPath)}`);
-    try {
-      if (await probe()) return;
-      lastError = 'not ready yet';
-    } catch (err) {
-      lastError = (err as Error).message;
-    }
-    await new Promise((r) => setTimeout(r, 200));
-  }
-  throw new Error(`${proc.name} not ready after ${timeoutMs} ms (${lastError}); log tail:\n${logTail(proc.logPath)}`);
-}
-
-function logTail(path: string, lines = 40): string {
-  try {
-    return readFileSync(path, 'utf8').trimEnd().split('\n').slice(-lines).join('\n');
-  } catch {
-    return '(no log)';
-  }
-}
 
 /** True when an HTTPS health endpoint answers 200 "ok" (self-signed serving certificates: not verified). */
 function healthy(url: string): Promise<boolean> {

@@ -1,9 +1,9 @@
 // A throwaway Kubernetes control plane for tests: a real etcd and a real kube-apiserver on random
 // loopback ports, with RBAC on, a static admin token and service-account tokens. No nodes, no
 // controller-manager, no scheduler: objects are stored and validated, nothing runs them.
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
-import { closeSync, existsSync, openSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { request as httpsRequest } from 'node:https';
 import { request as httpRequest } from 'node:http';
@@ -13,6 +13,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
+import { startProcess, waitUntilReady, type ManagedProcess } from './processes.js';
 
 const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const BUILD_SCRIPT = join(REPO_ROOT, 'hack', 'build-k8s-bins.sh');
@@ -213,82 +214,6 @@ function kubeConfigFor(server: string, caData: string | undefined, token: string
     currentContext: 'envtest',
   });
   return kc;
-}
-
-interface ManagedProcess {
-  readonly name: string;
-  readonly logPath: string;
-  readonly exited: boolean;
-  /** Resolves with the exit code (or signal) once the process has exited. */
-  readonly exit: Promise<string>;
-  /** SIGTERM, then SIGKILL after a grace period; resolves once the process is gone. */
-  kill(graceMs?: number): Promise<void>;
-}
-
-// A safety net: if the test worker exits without calling close(), do not leave daemons behind.
-const liveChildren = new Set<ChildProcess>();
-process.once('exit', () => {
-  for (const child of liveChildren) child.kill('SIGKILL');
-});
-
-function startProcess(binary: string, logPath: string, args: string[]): ManagedProcess {
-  const logFd = openSync(logPath, 'a');
-  const child = spawn(binary, args, { stdio: ['ignore', logFd, logFd] });
-  closeSync(logFd);
-  liveChildren.add(child);
-  let exited = false;
-  const exit = new Promise<string>((resolveExit) => {
-    const done = (how: string): void => {
-      exited = true;
-      liveChildren.delete(child);
-      resolveExit(how);
-    };
-    child.once('exit', (code, signal) => done(signal ? `signal ${signal}` : `exit code ${code}`));
-    child.once('error', (err) => done(`spawn error: ${err.message}`));
-  });
-  const name = binary.split('/').pop() ?? binary;
-  return {
-    name,
-    logPath,
-    get exited() {
-      return exited;
-    },
-    exit,
-    async kill(graceMs = 5000) {
-      if (exited) return;
-      child.kill('SIGTERM');
-      const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
-      await exit;
-      clearTimeout(timer);
-    },
-  };
-}
-
-async function waitUntilReady(proc: ManagedProcess, timeoutMs: number, probe: () => Promise<boolean>): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  let lastError = '';
-  while (Date.now() < deadline) {
-    if (proc.exited) {
-      throw new Error(`${proc.name} exited during start-up (${await proc.exit}); log tail:\n${logTail(proc.logPath)}`);
-    }
-    try {
-      if (await probe()) return;
-      lastError = 'not ready yet';
-    } catch (err) {
-      lastError = (err as Error).message;
-    }
-    await sleep(100);
-  }
-  await proc.kill();
-  throw new Error(`${proc.name} not ready after ${timeoutMs} ms (${lastError}); log tail:\n${logTail(proc.logPath)}`);
-}
-
-function logTail(path: string, lines = 40): string {
-  try {
-    return readFileSync(path, 'utf8').trimEnd().split('\n').slice(-lines).join('\n');
-  } catch {
-    return '(no log)';
-  }
 }
 
 /** GET returning the body; rejects on connection errors or a non-2xx status. */
