@@ -7,6 +7,7 @@ import { POD_READY_DELAY_ANNOTATION, startCluster, type Cluster } from '../helpe
 import { startExporter, type Exporter } from '../helpers/exporter.js';
 import { MIN, minutePoints } from '../helpers/history.js';
 import { startPrometheus, type PrometheusHandle } from '../helpers/prometheus.js';
+import { eventually } from '../helpers/eventually.js';
 
 const READY_DELAY_S = 8;
 
@@ -30,20 +31,6 @@ afterAll(async () => {
   await Promise.all([cluster?.close(), prom?.close(), exporter?.close()]);
 });
 
-async function eventually<T>(what: string, probe: () => Promise<T>, ok: (v: T) => boolean, timeoutMs: number): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: T | undefined;
-  while (Date.now() < deadline) {
-    try {
-      last = await probe();
-      if (ok(last)) return last;
-    } catch {
-      // not yet
-    }
-    await new Promise((r) => setTimeout(r, 250));
-  }
-  throw new Error(`timed out waiting for ${what}; last value: ${JSON.stringify(last)}`);
-}
 
 describe('end-to-end environment', () => {
   it('runs a Deployment on fake nodes whose pods turn Ready after their annotated delay', async () => {

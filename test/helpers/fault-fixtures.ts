@@ -77,22 +77,7 @@ export function scalerClient(kc: KubeConfig) {
   };
 }
 
-export const condition = (s: PredictiveScaler, type: string) => s.status?.conditions?.find((c) => c.type === type);
+export { condition, eventually } from './eventually.js';
 
-export async function eventually<T>(what: string, probe: () => Promise<T>, ok: (v: T) => boolean, timeoutMs = 45_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: T | undefined;
-  let lastErr: unknown;
-  while (Date.now() < deadline) {
-    try {
-      last = await probe();
-      if (ok(last)) return last;
-    } catch (err) {
-      lastErr = err;
-    }
-    await sleep(200);
-  }
-  throw new Error(`timed out waiting for ${what}; last value: ${JSON.stringify(last)} ${lastErr ? String(lastErr) : ''}`);
-}
 
 export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));

@@ -15,6 +15,7 @@ import { MIN, minutePoints } from '../helpers/history.js';
 import { applyKustomization, applyManifests } from '../helpers/manifests.js';
 import { startPrometheus, type PrometheusHandle } from '../helpers/prometheus.js';
 import { TRAINING_WORKER_SCRIPT } from '../helpers/worker-script.js';
+import { eventually } from '../helpers/eventually.js';
 
 const NS = 'shop';
 const S = 1000;
@@ -93,16 +94,6 @@ async function getScaler(name: string): Promise<PredictiveScaler> {
   return (await admin.makeApiClient(CustomObjectsApi).getNamespacedCustomObject({ group: GROUP, version: VERSION, plural: PLURAL, namespace: NS, name })) as PredictiveScaler;
 }
 
-async function eventually<T>(what: string, probe: () => Promise<T>, ok: (v: T) => boolean, timeoutMs = 30_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: T | undefined;
-  while (Date.now() < deadline) {
-    last = await probe();
-    if (ok(last)) return last;
-    await new Promise((r) => setTimeout(r, 250));
-  }
-  throw new Error(`timed out waiting for ${what}; last value: ${JSON.stringify(last)}`);
-}
 
 async function leadTimeMetric(): Promise<string | undefined> {
   const text = await (await fetch(`http://127.0.0.1:${operator.servers.metrics!.port}/metrics`)).text();
@@ -137,21 +128,21 @@ describe('leadTime: Auto', () => {
       },
     });
 
-    const before = await eventually('the default lead time', () => getScaler('web'), (s) => s.status?.leadTimeSource !== undefined);
+    const before = await eventually('the default lead time', () => getScaler('web'), (s) => s.status?.leadTimeSource !== undefined, 30_000);
     expect(before.status).toMatchObject({ leadTime: '2m', leadTimeSource: 'Default' });
     expect(await leadTimeMetric()).toBe('120');
 
     await startPod('web-c', { app: 'web' }, 50);
-    const after = await eventually('the learned lead time', () => getScaler('web'), (s) => s.status?.leadTimeSource === 'Learned');
+    const after = await eventually('the learned lead time', () => getScaler('web'), (s) => s.status?.leadTimeSource === 'Learned', 30_000);
     // p90 of 20 s, 35 s and 50 s (nearest rank): 50 s, plus the 5 s interval and the 1m step.
     expect(after.status?.leadTime).toBe('1m55s');
-    expect(await eventually('the lead-time metric', leadTimeMetric, (v) => v === '115')).toBe('115');
+    expect(await eventually('the lead-time metric', leadTimeMetric, (v) => v === '115', 30_000)).toBe('115');
 
     // A fourth, faster start-up leaves the p90 of 20, 35, 42 and 50 at 50 s; a fifth, slower one moves
     // it to 61 s (+5 s interval, +1m step). (The API server keeps condition times to the second.)
     await startPod('web-d', { app: 'web' }, 42);
     await startPod('web-e', { app: 'web' }, 61);
-    const moved = await eventually('the lead time to follow new start-ups', () => getScaler('web'), (s) => s.status?.leadTime !== '1m55s');
+    const moved = await eventually('the lead time to follow new start-ups', () => getScaler('web'), (s) => s.status?.leadTime !== '1m55s', 30_000);
     expect(moved.status).toMatchObject({ leadTime: '2m6s', leadTimeSource: 'Learned' });
   }, 90_000);
 });

@@ -22,6 +22,7 @@ import { applyKustomization, applyManifests } from '../helpers/manifests.js';
 import { startPrometheus, type PrometheusHandle } from '../helpers/prometheus.js';
 import { DAY, MIN, dailyPlateau, minutePoints, withNoise } from '../helpers/history.js';
 import { TRAINING_WORKER_SCRIPT } from '../helpers/worker-script.js';
+import { condition, eventually } from '../helpers/eventually.js';
 
 const NS = 'shop';
 const BASE = 100;
@@ -122,23 +123,6 @@ async function replicasOf(name: string): Promise<number> {
   return (await admin.makeApiClient(AppsV1Api).readNamespacedDeployment({ name, namespace: NS })).spec?.replicas ?? -1;
 }
 
-async function eventually<T>(what: string, probe: () => Promise<T>, ok: (v: T) => boolean, timeoutMs = 45_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: T | undefined;
-  let lastErr: unknown;
-  while (Date.now() < deadline) {
-    try {
-      last = await probe();
-      if (ok(last)) return last;
-    } catch (err) {
-      lastErr = err;
-    }
-    await new Promise((r) => setTimeout(r, 250));
-  }
-  throw new Error(`timed out waiting for ${what}; last value: ${JSON.stringify(last)} ${lastErr ? String(lastErr) : ''}`);
-}
-
-const condition = (s: PredictiveScaler, type: string) => s.status?.conditions?.find((c) => c.type === type);
 
 async function eventsFor(name: string) {
   const list = await admin.makeApiClient(EventsV1Api).listNamespacedEvent({ namespace: NS });
