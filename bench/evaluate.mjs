@@ -200,7 +200,7 @@ function report(rows, wallSeconds) {
   }
   lines.push('');
   // Sections written by the other benches (bench/ensemble.mjs, lstm-cost.mjs, training-lag.mjs, scale.mjs).
-  for (const section of ['ensemble.md', 'lstm-cost.md', 'training-lag.md', 'scale.md']) {
+  for (const section of ['ensemble.md', 'combination.md', 'lstm-cost.md', 'training-lag.md', 'scale.md']) {
     const path = join(outDir, section);
     if (existsSync(path)) lines.push('', readFileSync(path, 'utf8').trim());
   }

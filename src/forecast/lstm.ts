@@ -19,7 +19,7 @@ import { fillGaps } from './series.js';
 import { activeBackend, requireBackend } from './tf/backend.js';
 import { buildNetwork, copyWeights, corrections, readWeights, weightCount, weightShapes, writeWeights, type WeightValues } from './tf/network.js';
 import { evenlySpaced } from './tf/random.js';
-import { batchLoss, train } from './tf/train.js';
+import { batchLoss, train, type LossName } from './tf/train.js';
 import { baseline, buildExamples, FEATURES_PER_STEP, firstOrigin, writeInputs, type WindowShape } from './tf/windows.js';
 import { checkedFloat32s, checkedList, encodeFloat32, incompatible, StateFields } from './state-codec.js';
 import type { Forecast, Forecaster, ForecasterState, QuantileForecast, Seasonality, Series } from './types.js';
@@ -49,6 +49,11 @@ export interface LstmOptions {
   seed?: number;
   /** Start a refit from the current weights when the network keeps its shape. Default true. */
   warmStart?: boolean;
+  /**
+   * Training loss. Default 'mae': forecasts are judged by absolute errors (MASE), whose best
+   * forecast is the median, and a few spikes in the history pull a squared-error fit far off it.
+   */
+  loss?: LossName;
 }
 
 const DEFAULTS = {
@@ -66,6 +71,7 @@ const DEFAULTS = {
   validationFraction: 0.2,
   seed: 42,
   warmStart: true,
+  loss: 'mae' as LossName,
 };
 
 const MIN_WINDOW_STEPS = 8;
@@ -158,7 +164,7 @@ export class LstmForecaster implements Forecaster {
     try {
       // The held weights must forecast the new validation windows at least as well as a fresh
       // network (which forecasts the plain baseline) does; otherwise they are a worse start.
-      warmStart = held !== undefined && batchLoss(held, validation, shape) <= batchLoss(model, validation, shape);
+      warmStart = held !== undefined && batchLoss(held, validation, shape, this.options.loss) <= batchLoss(model, validation, shape, this.options.loss);
       if (warmStart) copyWeights(held as tf.LayersModel, model);
       result = train(model, training, validation, shape, { ...this.options });
       predicted = corrections(model, validation, shape);

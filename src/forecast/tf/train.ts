@@ -12,6 +12,20 @@ export interface TrainingOptions {
   batchSize: number;
   learningRate: number;
   seed: number;
+  /**
+   * 'huber' is quadratic within one scale unit of the target and linear beyond: a few spikes in
+   * the history then pull the fit no harder than MASE (an absolute error) will judge it.
+   */
+  loss: LossName;
+}
+
+export type LossName = 'mse' | 'huber' | 'mae';
+
+/** The loss between targets and the network's output (scaled units). */
+export function lossOf(name: LossName, targets: tf.Tensor, output: tf.Tensor): tf.Scalar {
+  if (name === 'huber') return tf.losses.huberLoss(targets, output, undefined, 1) as tf.Scalar;
+  if (name === 'mae') return tf.losses.absoluteDifference(targets, output) as tf.Scalar;
+  return tf.losses.meanSquaredError(targets, output) as tf.Scalar;
 }
 
 export interface TrainingResult {
@@ -38,7 +52,7 @@ export function train(
   const validationLoss = (): number =>
     tf.tidy(() => {
       const output = model.apply([validationSequence, validationOffsets], { training: false }) as tf.Tensor;
-      return tf.losses.meanSquaredError(validationTargets, output).dataSync()[0];
+      return lossOf(options.loss, validationTargets, output).dataSync()[0];
     });
 
   let best = { epoch: 0, loss: validationLoss() };
@@ -56,7 +70,7 @@ export function train(
           const offsets = tf.gather(trainOffsets, indices);
           const targets = tf.gather(trainTargets, indices);
           optimizer.minimize(
-            () => tf.losses.meanSquaredError(targets, model.apply([sequence, offsets], { training: true }) as tf.Tensor) as tf.Scalar,
+            () => lossOf(options.loss, targets, model.apply([sequence, offsets], { training: true }) as tf.Tensor),
             false,
             variables,
           );
@@ -80,12 +94,12 @@ export function train(
   return { epochs, bestEpoch: best.epoch, bestValidationLoss: best.loss };
 }
 
-/** The model's mean squared error on a batch of examples (scaled units). */
-export function batchLoss(model: tf.LayersModel, batch: ExampleBatch, shape: WindowShape): number {
+/** The model's loss on a batch of examples (scaled units). */
+export function batchLoss(model: tf.LayersModel, batch: ExampleBatch, shape: WindowShape, loss: LossName): number {
   return tf.tidy(() => {
     const [sequence, offsets] = inputTensors(batch, shape);
     const output = model.apply([sequence, offsets], { training: false }) as tf.Tensor;
-    return tf.losses.meanSquaredError(tf.tensor2d(batch.targets, [batch.count, shape.horizonSteps]), output).dataSync()[0];
+    return lossOf(loss, tf.tensor2d(batch.targets, [batch.count, shape.horizonSteps]), output).dataSync()[0];
   });
 }
 

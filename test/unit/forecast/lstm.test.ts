@@ -123,6 +123,28 @@ describe('LstmForecaster', () => {
     expect(lstmError).toBeLessThan(0.9 * flatError);
   });
 
+  it('forecasts the typical value, not one pulled up by spikes, when trained on absolute errors', () => {
+    // A level of 100 with small noise and, one point in ten, a spike of +60: the mean is about 106,
+    // the median about 100. MASE scores absolute errors, whose best constant forecast is the median.
+    const noise = gaussian(8);
+    const spikes = gaussian(9);
+    const series = makeSeries(3 * 288, FIVE_MINUTES, () => 100 + 2 * noise() + (spikes() > 1.2816 ? 60 : 0));
+    const sorted = series.values.slice().sort((a, b) => a - b);
+    const median = sorted[Math.floor(sorted.length / 2)];
+    const mean = series.values.reduce((a, b) => a + b, 0) / series.values.length;
+    const forecastLevel = (loss: 'mse' | 'mae') => {
+      const model = new LstmForecaster({ seasonality: 'None', horizonSteps: 6, loss });
+      model.fit(series);
+      const forecast = model.predict(6, [0.5]).mean;
+      model.dispose();
+      return forecast.reduce((a, b) => a + b, 0) / forecast.length;
+    };
+    const robust = forecastLevel('mae');
+    const squared = forecastLevel('mse');
+    expect(Math.abs(robust - median)).toBeLessThan(Math.abs(robust - mean));
+    expect(Math.abs(squared - mean)).toBeLessThan(Math.abs(squared - median));
+  });
+
   it('learns the daily shape from the window and calendar alone when no season is used', () => {
     const series = dailyPattern(7 * 288, FIVE_MINUTES, 0);
     const training = slice(series, 6 * 288);

@@ -1,0 +1,87 @@
+#!/usr/bin/env node
+// Which way of combining the Ensemble's members works best? Dumps every member's forecasts on the
+// backtest folds of every dev trace once (bench/combine/dump.mjs, cached in --cache), then scores each
+// combination rule and validation length on those same forecasts, as the ratio of its MASE to the best
+// statistical model's on each trace. Writes bench/results/combination.md.
+//
+//   npm run build && node bench/combination.mjs [--cache DIR] [--jobs 2] [--validation 4,8,16,24,48] [--lstm '{"loss":"mse"}']
+import { execFile } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
+import { cpus, tmpdir } from 'node:os';
+import { basename, join, resolve } from 'node:path';
+import { promisify } from 'node:util';
+import { comparatorScores, foldOracle, memberScore, ruleScore, RULES, summarise } from './combine/analyse.mjs';
+import { flag, fmt, pool, resultsDir, root } from './lib.mjs';
+
+const traceDir = resolve(root, flag('--traces', '../shared/data/traces/dev'));
+const cache = resolve(flag('--cache', join(tmpdir(), 'prescale-combination')));
+const jobs = Number(flag('--jobs', String(Math.max(1, cpus().length))));
+const lengths = flag('--validation', '4,8,16,24,48').split(',').map(Number);
+const maxLength = Math.max(...lengths);
+const lstmOptions = flag('--lstm', '');
+
+await mkdir(cache, { recursive: true });
+const files = (await readdir(traceDir)).filter((f) => f.endsWith('.csv')).sort();
+const started = Date.now();
+await pool(
+  files.map((file) => async () => {
+    const out = join(cache, `${basename(file, '.csv')}.json`);
+    if (existsSync(out)) return;
+    try {
+      await promisify(execFile)('node', [join(root, 'bench/combine/dump.mjs'), '--trace', join(traceDir, file), '--out', out, '--validation-folds', String(maxLength), ...(lstmOptions ? ['--lstm', lstmOptions] : [])], { maxBuffer: 1 << 26 });
+    } catch (err) {
+      process.stderr.write(`${file}: ${String(err.stderr || err.message).trim().split('\n').pop()}\n`);
+    }
+  }),
+  jobs,
+);
+const dumps = [];
+for (const file of files) {
+  const path = join(cache, `${basename(file, '.csv')}.json`);
+  if (existsSync(path)) dumps.push(JSON.parse(await readFile(path, 'utf8')));
+}
+
+const best = new Map(dumps.map((d) => [d.trace, comparatorScores(d).best]));
+// The single statistical model with the best median: the Ensemble's fallback, and the other reading
+// of "the best single statistical model".
+const overall = ['HoltWinters', 'SeasonalNaive', 'Linear']
+  .map((m) => ({ m, median: summarise(dumps.map((d) => comparatorScores(d).byModel[m] / best.get(d.trace))).median }))
+  .sort((a, b) => a.median - b.median)[0].m;
+const single = new Map(dumps.map((d) => [d.trace, comparatorScores(d).byModel[overall]]));
+const lines = ['## Combining the Ensemble\'s members', ''];
+const command = `npm run build && node bench/combination.mjs${lstmOptions ? ` --lstm '${lstmOptions}'` : ''}`;
+lines.push(`Command: \`${command}\` (${dumps.length} dev traces, 8 backtest origins each, horizon 30m, history 7d; dumping took ${Math.round((Date.now() - started) / 1000)} s, 0 when cached; about 45 s per trace on 1 core).`);
+lines.push('');
+lines.push('Each member is fitted once before the validation folds and walked through them, as the Ensemble does; every rule is scored on the same forecasts. Ratio: the rule\'s test MASE over the best statistical model\'s (fitted at the origin) on each trace.');
+lines.push('');
+lines.push('The oracle rows bound every rule: even knowing the best member of each trace in advance does not reach 0.85 of the best statistical model on the median trace; only knowing the best member of each fold does.');
+lines.push('');
+lines.push(`Second ratio: against the one statistical model with the best median over all traces (${overall}).`);
+lines.push('');
+lines.push(`| rule | validation folds | median ratio | better on | over 1.2× on | worst | median vs ${overall} | better than ${overall} on |`);
+lines.push('|---|---|---|---|---|---|---|---|');
+const table = [];
+const MEMBERS = ['LSTM', 'HoltWinters', 'SeasonalNaive', 'Linear'];
+for (const member of MEMBERS) {
+  const scores = dumps.map((d) => [d.trace, memberScore(d, member)]);
+  table.push({ rule: `${member} alone`, v: '—', ...ratios(scores) });
+}
+for (const [name, rule] of Object.entries(RULES)) {
+  for (const v of lengths) {
+    table.push({ rule: name, v, ...ratios(dumps.map((d) => [d.trace, ruleScore(d, rule, v)])) });
+  }
+}
+// What no rule can beat: the best member per trace, and per fold, chosen with hindsight.
+table.push({ rule: 'oracle: best member per trace (hindsight)', v: '—', ...ratios(dumps.map((d) => [d.trace, Math.min(...MEMBERS.map((m) => memberScore(d, m)))])) });
+table.push({ rule: 'oracle: best member per fold (hindsight)', v: '—', ...ratios(dumps.map((d) => [d.trace, foldOracle(d)])) });
+for (const { rule, v, s, t } of table) {
+  lines.push(`| ${rule} | ${v} | ${fmt(s.median)} | ${s.better}/${s.traces} | ${s.over1_2} | ${fmt(s.worst)} | ${fmt(t.median)} | ${t.better}/${t.traces} |`);
+}
+function ratios(scores) {
+  return { s: summarise(scores.map(([trace, x]) => x / best.get(trace))), t: summarise(scores.map(([trace, x]) => x / single.get(trace))) };
+}
+
+const text = lines.join('\n') + '\n';
+await writeFile(join(resultsDir, 'combination.md'), text);
+process.stdout.write(text);

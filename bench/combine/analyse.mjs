@@ -1,0 +1,60 @@
+// Scores every combination rule (bench/combine/rules.mjs) on the member forecasts dumped by
+// bench/combine/dump.mjs, for several validation lengths, against the best statistical model fitted
+// at each origin (what `prescale backtest` compares with).
+import { blend, finiteMean, mase, RULES } from './rules.mjs';
+
+const STATISTICAL = ['HoltWinters', 'SeasonalNaive', 'Linear'];
+
+/** Per-trace test MASE of every statistical comparator, and the best of them. */
+export function comparatorScores(dump) {
+  const byModel = Object.fromEntries(
+    STATISTICAL.map((m) => [m, finiteMean(dump.origins.map((o) => (o.comparators[m] ? mase(o.actual, o.comparators[m], o.scale) : NaN)))]),
+  );
+  return { byModel, best: Math.min(...Object.values(byModel).filter(Number.isFinite)) };
+}
+
+/** Test MASE of a rule on one trace with the last `v` validation folds. */
+export function ruleScore(dump, rule, v) {
+  return finiteMean(
+    dump.origins.map((o) => {
+      const names = Object.keys(o.members).filter((m) => o.members[m].test && o.members[m].validation.length >= v);
+      if (names.length === 0) return NaN;
+      const folds = o.validation.slice(-v);
+      const perFold = folds.map((_, k) => names.map((m) => o.members[m].validation[o.validation.length - v + k]));
+      const scores = names.map((_, i) => finiteMean(folds.map((f, k) => mase(f.actual, perFold[k][i], f.scale))));
+      const usable = scores.map(Number.isFinite);
+      if (!usable.some(Boolean)) return NaN;
+      const idx = names.map((_, i) => i).filter((i) => usable[i]);
+      const weights = rule(
+        idx.map((i) => scores[i]),
+        folds,
+        perFold.map((f) => idx.map((i) => f[i])),
+      );
+      return mase(o.actual, blend(idx.map((i) => o.members[names[i]].test), weights), o.scale);
+    }),
+  );
+}
+
+/** Test MASE of one member as the Ensemble would hold it (fitted before validation, updated). */
+export function memberScore(dump, name) {
+  return finiteMean(dump.origins.map((o) => (o.members[name]?.test ? mase(o.actual, o.members[name].test, o.scale) : NaN)));
+}
+
+/** Test MASE when the best member of each fold is known in advance: a bound on any combination that picks one member. */
+export function foldOracle(dump) {
+  return finiteMean(dump.origins.map((o) => Math.min(...Object.values(o.members).filter((m) => m.test).map((m) => mase(o.actual, m.test, o.scale)))));
+}
+
+export function summarise(ratios) {
+  const r = ratios.filter(Number.isFinite).sort((a, b) => a - b);
+  const m = Math.floor(r.length / 2);
+  return {
+    traces: r.length,
+    median: r.length % 2 ? r[m] : (r[m - 1] + r[m]) / 2,
+    better: r.filter((x) => x < 1).length,
+    over1_2: r.filter((x) => x > 1.2).length,
+    worst: r.at(-1),
+  };
+}
+
+export { RULES };

@@ -1,0 +1,102 @@
+// Combination rules for bench/combination.mjs: each maps the members' validation forecasts to weights
+// (or, for the median, straight to a forecast). Kept apart from the Ensemble so rules can be compared
+// on the same member forecasts in seconds, without refitting anything.
+
+/** MAE / scale over the points where both are finite; NaN when none or a non-positive scale. */
+export function mase(actual, forecast, scale) {
+  let sum = 0;
+  let n = 0;
+  for (let i = 0; i < actual.length; i++) {
+    const e = actual[i] - forecast[i];
+    if (Number.isFinite(e)) {
+      sum += Math.abs(e);
+      n++;
+    }
+  }
+  return n > 0 && scale > 0 ? sum / n / scale : NaN;
+}
+
+export function finiteMean(xs) {
+  const f = xs.filter(Number.isFinite);
+  return f.length ? f.reduce((a, b) => a + b, 0) / f.length : NaN;
+}
+
+export function blend(forecasts, weights) {
+  return forecasts[0].map((_, h) => forecasts.reduce((s, f, i) => s + weights[i] * f[h], 0));
+}
+
+/** Validation MASE of a blend with `weights` over the folds. */
+export function blendMase(folds, forecastsPerFold, weights) {
+  return finiteMean(folds.map((fold, k) => mase(fold.actual, blend(forecastsPerFold[k], weights), fold.scale)));
+}
+
+const normalise = (w) => {
+  const total = w.reduce((a, b) => a + b, 0);
+  return w.map((x) => x / total);
+};
+
+function dropped(scores, ratio) {
+  const best = Math.min(...scores);
+  return scores.map((s) => !(best > 0 && s > ratio * best));
+}
+
+function inversePower(scores, power, keep = scores.map(() => true)) {
+  return normalise(scores.map((s, i) => (keep[i] ? 1 / Math.max(s, 1e-3) ** power : 0)));
+}
+
+/** Every weight vector on the simplex with the given step. */
+function simplex(n, step) {
+  const units = Math.round(1 / step);
+  const out = [];
+  const rec = (prefix, left) => {
+    if (prefix.length === n - 1) {
+      out.push([...prefix, left].map((u) => u / units));
+      return;
+    }
+    for (let u = 0; u <= left; u++) rec([...prefix, u], left - u);
+  };
+  rec([], units);
+  return out;
+}
+
+function stacked(folds, perFold, n, step) {
+  let best = null;
+  for (const w of simplex(n, step)) {
+    const score = blendMase(folds, perFold, w);
+    if (best === null || score < best.score) best = { w, score };
+  }
+  return best;
+}
+
+/**
+ * Each rule: (scores, folds, perFold) -> weights, where scores[i] is member i's validation MASE,
+ * folds the validation folds ({actual, scale}) and perFold[k][i] member i's forecast for fold k.
+ */
+export const RULES = {
+  'inv-mase, drop >1.5x (v1)': (scores) => inversePower(scores, 1, dropped(scores, 1.5)),
+  'inv-mase^2, drop >1.5x': (scores) => inversePower(scores, 2, dropped(scores, 1.5)),
+  'inv-mase^2': (scores) => inversePower(scores, 2),
+  'inv-mase^4': (scores) => inversePower(scores, 4),
+  'select best': (scores) => {
+    const best = scores.indexOf(Math.min(...scores));
+    return scores.map((_, i) => (i === best ? 1 : 0));
+  },
+  equal: (scores) => scores.map(() => 1 / scores.length),
+  'stack 0.1': (scores, folds, perFold) => stacked(folds, perFold, scores.length, 0.1).w,
+  'stack 0.05': (scores, folds, perFold) => stacked(folds, perFold, scores.length, 0.05).w,
+  'stack 0.05, half inv-mase^2': (scores, folds, perFold) => {
+    const w = stacked(folds, perFold, scores.length, 0.05).w;
+    const v = inversePower(scores, 2);
+    return w.map((x, i) => (x + v[i]) / 2);
+  },
+  'top-2 equal': (scores) => {
+    const order = scores.map((s, i) => [s, i]).sort((a, b) => a[0] - b[0]);
+    const keep = new Set(order.slice(0, 2).map(([, i]) => i));
+    return scores.map((_, i) => (keep.has(i) ? 0.5 : 0));
+  },
+  'top-2 inv-mase': (scores) => {
+    const order = scores.map((s, i) => [s, i]).sort((a, b) => a[0] - b[0]);
+    const keep = new Set(order.slice(0, 2).map(([, i]) => i));
+    return inversePower(scores, 1, scores.map((_, i) => keep.has(i)));
+  },
+};
