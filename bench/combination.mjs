@@ -11,7 +11,8 @@ import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import { cpus, tmpdir } from 'node:os';
 import { basename, join, resolve } from 'node:path';
 import { promisify } from 'node:util';
-import { comparatorScores, foldOracle, memberScore, ruleScore, RULES, summarise } from './combine/analyse.mjs';
+import { comparatorScores, foldOracle, memberScore, ruleScore, summarise } from './combine/analyse.mjs';
+import { RULES } from './combine/rules.mjs';
 import { flag, fmt, pool, resultsDir, root } from './lib.mjs';
 
 const traceDir = resolve(root, flag('--traces', '../shared/data/traces/dev'));
@@ -42,13 +43,12 @@ for (const file of files) {
   if (existsSync(path)) dumps.push(JSON.parse(await readFile(path, 'utf8')));
 }
 
-const best = new Map(dumps.map((d) => [d.trace, comparatorScores(d).best]));
+const comparators = new Map(dumps.map((d) => [d.trace, comparatorScores(d)]));
 // The single statistical model with the best median: the Ensemble's fallback, and the other reading
 // of "the best single statistical model".
 const overall = ['HoltWinters', 'SeasonalNaive', 'Linear']
-  .map((m) => ({ m, median: summarise(dumps.map((d) => comparatorScores(d).byModel[m] / best.get(d.trace))).median }))
+  .map((m) => ({ m, median: summarise(dumps.map((d) => comparators.get(d.trace).byModel[m] / comparators.get(d.trace).best)).median }))
   .sort((a, b) => a.median - b.median)[0].m;
-const single = new Map(dumps.map((d) => [d.trace, comparatorScores(d).byModel[overall]]));
 const lines = ['## Combining the Ensemble\'s members', ''];
 const command = `npm run build && node bench/combination.mjs${lstmOptions ? ` --lstm '${lstmOptions}'` : ''}`;
 lines.push(`Command: \`${command}\` (${dumps.length} dev traces, 8 backtest origins each, horizon 30m, history 7d; dumping took ${Math.round((Date.now() - started) / 1000)} s, 0 when cached; about 45 s per trace on 1 core).`);
@@ -79,7 +79,10 @@ for (const { rule, v, s, t } of table) {
   lines.push(`| ${rule} | ${v} | ${fmt(s.median)} | ${s.better}/${s.traces} | ${s.over1_2} | ${fmt(s.worst)} | ${fmt(t.median)} | ${t.better}/${t.traces} |`);
 }
 function ratios(scores) {
-  return { s: summarise(scores.map(([trace, x]) => x / best.get(trace))), t: summarise(scores.map(([trace, x]) => x / single.get(trace))) };
+  return {
+    s: summarise(scores.map(([trace, x]) => x / comparators.get(trace).best)),
+    t: summarise(scores.map(([trace, x]) => x / comparators.get(trace).byModel[overall])),
+  };
 }
 
 const text = lines.join('\n') + '\n';

@@ -1,7 +1,9 @@
 // Scores every combination rule (bench/combine/rules.mjs) on the member forecasts dumped by
 // bench/combine/dump.mjs, for several validation lengths, against the best statistical model fitted
 // at each origin (what `prescale backtest` compares with).
-import { blend, finiteMean, mase, RULES } from './rules.mjs';
+import { mase } from '../../dist/forecast/accuracy.js';
+import { finiteMean } from '../../dist/forecast/backtest.js';
+import { blend } from './rules.mjs';
 
 const STATISTICAL = ['HoltWinters', 'SeasonalNaive', 'Linear'];
 
@@ -56,5 +58,3 @@ export function summarise(ratios) {
     worst: r.at(-1),
   };
 }
-
-export { RULES };

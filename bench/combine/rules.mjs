@@ -1,25 +1,8 @@
-// Combination rules for bench/combination.mjs: each maps the members' validation forecasts to weights
-// (or, for the median, straight to a forecast). Kept apart from the Ensemble so rules can be compared
-// on the same member forecasts in seconds, without refitting anything.
-
-/** MAE / scale over the points where both are finite; NaN when none or a non-positive scale. */
-export function mase(actual, forecast, scale) {
-  let sum = 0;
-  let n = 0;
-  for (let i = 0; i < actual.length; i++) {
-    const e = actual[i] - forecast[i];
-    if (Number.isFinite(e)) {
-      sum += Math.abs(e);
-      n++;
-    }
-  }
-  return n > 0 && scale > 0 ? sum / n / scale : NaN;
-}
-
-export function finiteMean(xs) {
-  const f = xs.filter(Number.isFinite);
-  return f.length ? f.reduce((a, b) => a + b, 0) / f.length : NaN;
-}
+// Combination rules for bench/combination.mjs: each maps the members' validation forecasts to weights.
+// Kept apart from the Ensemble so rules can be compared on the same member forecasts in seconds,
+// without refitting anything. MASE and the mean are the product's own (compiled in dist/).
+import { mase } from '../../dist/forecast/accuracy.js';
+import { finiteMean } from '../../dist/forecast/backtest.js';
 
 export function blend(forecasts, weights) {
   return forecasts[0].map((_, h) => forecasts.reduce((s, f, i) => s + weights[i] * f[h], 0));

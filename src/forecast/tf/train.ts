@@ -12,13 +12,11 @@ export interface TrainingOptions {
   batchSize: number;
   learningRate: number;
   seed: number;
-  /**
-   * 'huber' is quadratic within one scale unit of the target and linear beyond: a few spikes in
-   * the history then pull the fit no harder than MASE (an absolute error) will judge it.
-   */
+  /** Used for the gradient steps and for early stopping alike. */
   loss: LossName;
 }
 
+/** Squared error; Huber (quadratic within one scale unit, linear beyond); absolute error. */
 export type LossName = 'mse' | 'huber' | 'mae';
 
 /** The loss between targets and the network's output (scaled units). */
