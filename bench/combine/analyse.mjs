@@ -15,7 +15,10 @@ export function comparatorScores(dump) {
   return { byModel, best: Math.min(...Object.values(byModel).filter(Number.isFinite)) };
 }
 
-/** Test MASE of a rule on one trace with the last `v` validation folds. */
+/**
+ * Test MASE of a rule on one trace with the last `v` validation folds. A rule returns weights, or
+ * { weights, offsets } to also shift the blend by a per-step offset.
+ */
 export function ruleScore(dump, rule, v) {
   return finiteMean(
     dump.origins.map((o) => {
@@ -32,9 +35,24 @@ export function ruleScore(dump, rule, v) {
         folds,
         perFold.map((f) => idx.map((i) => f[i])),
       );
-      return mase(o.actual, blend(idx.map((i) => o.members[names[i]].test), weights), o.scale);
+      const chosen = Array.isArray(weights) ? { weights, offsets: null } : weights;
+      const point = blend(idx.map((i) => o.members[names[i]].test), chosen.weights);
+      return mase(o.actual, chosen.offsets ? point.map((p, h) => p + chosen.offsets[h]) : point, o.scale);
     }),
   );
+}
+
+/**
+ * The dump with every statistical member's test forecast replaced by that model refitted at the
+ * origin: what the Ensemble would gain by refitting its (cheap) statistical members before it
+ * forecasts, instead of carrying the fit from before the validation folds forward with update().
+ */
+export function refittedAtOrigin(dump) {
+  const origins = dump.origins.map((o) => ({
+    ...o,
+    members: Object.fromEntries(Object.entries(o.members).map(([name, member]) => [name, o.comparators[name] ? { ...member, test: o.comparators[name] } : member])),
+  }));
+  return { ...dump, origins };
 }
 
 /** Test MASE of one member as the Ensemble would hold it (fitted before validation, updated). */

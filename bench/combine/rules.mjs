@@ -1,4 +1,5 @@
-// Combination rules for bench/combination.mjs: each maps the members' validation forecasts to weights.
+// Combination rules for bench/combination.mjs: each maps the members' validation forecasts to weights
+// (and, for the offset rules, a shift of the blend).
 // Kept apart from the Ensemble so rules can be compared on the same member forecasts in seconds,
 // without refitting anything. MASE and the mean are the product's own (compiled in dist/).
 import { mase } from '../../dist/forecast/accuracy.js';
@@ -51,12 +52,49 @@ function stacked(folds, perFold, n, step) {
   return best;
 }
 
+const medianOf = (values) => {
+  const sorted = values.filter(Number.isFinite).sort((x, y) => x - y);
+  if (sorted.length === 0) return 0;
+  const m = sorted.length >> 1;
+  return sorted.length % 2 ? sorted[m] : (sorted[m - 1] + sorted[m]) / 2;
+};
+
+/** Validation residuals (actual - blend) per fold and step. */
+const residualsOf = (folds, perFold, weights) =>
+  folds.map((fold, k) => {
+    const b = blend(perFold[k], weights);
+    return fold.actual.map((actual, h) => actual - b[h]);
+  });
+
+/** Per step, the median validation residual: moves the blend onto the median the folds saw. */
+function stepOffsets(folds, perFold, weights) {
+  const residuals = residualsOf(folds, perFold, weights);
+  return folds[0].actual.map((_, h) => medianOf(residuals.map((r) => r[h])));
+}
+
+/** One offset for every step: `shrink` times the median of all validation residuals. */
+function levelOffsets(folds, perFold, weights, shrink) {
+  const level = shrink * medianOf(residualsOf(folds, perFold, weights).flat());
+  return folds[0].actual.map(() => level);
+}
+
+const v1 = (scores) => inversePower(scores, 1, dropped(scores, 1.5));
+
 /**
- * Each rule: (scores, folds, perFold) -> weights, where scores[i] is member i's validation MASE,
- * folds the validation folds ({actual, scale}) and perFold[k][i] member i's forecast for fold k.
+ * Each rule: (scores, folds, perFold) -> weights, or { weights, offsets } to also shift the blend by
+ * a per-step offset; scores[i] is member i's validation MASE, folds the validation folds
+ * ({actual, scale}) and perFold[k][i] member i's forecast for fold k.
  */
 export const RULES = {
-  'inv-mase, drop >1.5x (v1)': (scores) => inversePower(scores, 1, dropped(scores, 1.5)),
+  'inv-mase, drop >1.5x (v1)': v1,
+  'v1 + per-step median offset': (scores, folds, perFold) => {
+    const weights = v1(scores);
+    return { weights, offsets: stepOffsets(folds, perFold, weights) };
+  },
+  'v1 + half level median offset': (scores, folds, perFold) => {
+    const weights = v1(scores);
+    return { weights, offsets: levelOffsets(folds, perFold, weights, 0.5) };
+  },
   'inv-mase^2, drop >1.5x': (scores) => inversePower(scores, 2, dropped(scores, 1.5)),
   'inv-mase^2': (scores) => inversePower(scores, 2),
   'inv-mase^4': (scores) => inversePower(scores, 4),
