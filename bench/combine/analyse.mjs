@@ -30,14 +30,14 @@ export function ruleScore(dump, rule, v) {
       const usable = scores.map(Number.isFinite);
       if (!usable.some(Boolean)) return NaN;
       const idx = names.map((_, i) => i).filter((i) => usable[i]);
-      const weights = rule(
+      const chosen = rule(
         idx.map((i) => scores[i]),
         folds,
         perFold.map((f) => idx.map((i) => f[i])),
       );
-      const chosen = Array.isArray(weights) ? { weights, offsets: null } : weights;
-      const point = blend(idx.map((i) => o.members[names[i]].test), chosen.weights);
-      return mase(o.actual, chosen.offsets ? point.map((p, h) => p + chosen.offsets[h]) : point, o.scale);
+      const { weights, offsets } = Array.isArray(chosen) ? { weights: chosen, offsets: null } : chosen;
+      const point = blend(idx.map((i) => o.members[names[i]].test), weights);
+      return mase(o.actual, offsets ? point.map((p, h) => p + offsets[h]) : point, o.scale);
     }),
   );
 }
