@@ -5,15 +5,13 @@
 // statistical model's on each trace. Writes bench/results/combination.md.
 //
 //   npm run build && node bench/combination.mjs [--cache DIR] [--jobs 2] [--validation 4,8,16,24,48] [--lstm '{"loss":"mse"}']
-import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import { cpus, tmpdir } from 'node:os';
 import { basename, join, resolve } from 'node:path';
-import { promisify } from 'node:util';
-import { comparatorScores, foldOracle, memberScore, refittedAtOrigin, ruleScore, summarise } from './combine/analyse.mjs';
+import { comparatorScores, foldOracle, MEMBERS, memberScore, refittedAtOrigin, ruleScore, STATISTICAL, summarise } from './combine/analyse.mjs';
 import { RULES } from './combine/rules.mjs';
-import { flag, fmt, pool, resultsDir, root } from './lib.mjs';
+import { flag, fmt, pool, resultsDir, root, run } from './lib.mjs';
 
 const traceDir = resolve(root, flag('--traces', '../shared/data/traces/dev'));
 const cache = resolve(flag('--cache', join(tmpdir(), 'prescale-combination')));
@@ -24,13 +22,14 @@ const lstmOptions = flag('--lstm', '');
 
 await mkdir(cache, { recursive: true });
 const files = (await readdir(traceDir)).filter((f) => f.endsWith('.csv')).sort();
+const dumpPath = (file) => join(cache, `${basename(file, '.csv')}.json`);
 const started = Date.now();
 await pool(
   files.map((file) => async () => {
-    const out = join(cache, `${basename(file, '.csv')}.json`);
+    const out = dumpPath(file);
     if (existsSync(out)) return;
     try {
-      await promisify(execFile)('node', [join(root, 'bench/combine/dump.mjs'), '--trace', join(traceDir, file), '--out', out, '--validation-folds', String(maxLength), ...(lstmOptions ? ['--lstm', lstmOptions] : [])], { maxBuffer: 1 << 26 });
+      await run('node', [join(root, 'bench/combine/dump.mjs'), '--trace', join(traceDir, file), '--out', out, '--validation-folds', String(maxLength), ...(lstmOptions ? ['--lstm', lstmOptions] : [])], { maxBuffer: 1 << 26 });
     } catch (err) {
       process.stderr.write(`${file}: ${String(err.stderr || err.message).trim().split('\n').pop()}\n`);
     }
@@ -39,14 +38,13 @@ await pool(
 );
 const dumps = [];
 for (const file of files) {
-  const path = join(cache, `${basename(file, '.csv')}.json`);
-  if (existsSync(path)) dumps.push(JSON.parse(await readFile(path, 'utf8')));
+  if (existsSync(dumpPath(file))) dumps.push(JSON.parse(await readFile(dumpPath(file), 'utf8')));
 }
 
 const comparators = new Map(dumps.map((d) => [d.trace, comparatorScores(d)]));
 // The single statistical model with the best median: the Ensemble's fallback, and the other reading
 // of "the best single statistical model".
-const overall = ['HoltWinters', 'SeasonalNaive', 'Linear']
+const overall = STATISTICAL
   .map((m) => ({ m, median: summarise(dumps.map((d) => comparators.get(d.trace).byModel[m] / comparators.get(d.trace).best)).median }))
   .sort((a, b) => a.median - b.median)[0].m;
 const lines = ['## Combining the Ensemble\'s members', ''];
@@ -64,7 +62,6 @@ lines.push('');
 lines.push(`| rule | validation folds | median ratio | better on | over 1.2× on | worst | median vs ${overall} | better than ${overall} on |`);
 lines.push('|---|---|---|---|---|---|---|---|');
 const table = [];
-const MEMBERS = ['LSTM', 'HoltWinters', 'SeasonalNaive', 'Linear'];
 for (const member of MEMBERS) {
   const scores = dumps.map((d) => [d.trace, memberScore(d, member)]);
   table.push({ rule: `${member} alone`, v: '—', ...ratios(scores) });

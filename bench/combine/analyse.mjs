@@ -3,9 +3,11 @@
 // at each origin (what `prescale backtest` compares with).
 import { mase } from '../../dist/forecast/accuracy.js';
 import { finiteMean } from '../../dist/forecast/backtest.js';
+import { median } from '../lib.mjs';
 import { blend } from './rules.mjs';
 
-const STATISTICAL = ['HoltWinters', 'SeasonalNaive', 'Linear'];
+export const STATISTICAL = ['HoltWinters', 'SeasonalNaive', 'Linear'];
+export const MEMBERS = ['LSTM', ...STATISTICAL];
 
 /** Per-trace test MASE of every statistical comparator, and the best of them. */
 export function comparatorScores(dump) {
@@ -67,10 +69,9 @@ export function foldOracle(dump) {
 
 export function summarise(ratios) {
   const r = ratios.filter(Number.isFinite).sort((a, b) => a - b);
-  const m = Math.floor(r.length / 2);
   return {
     traces: r.length,
-    median: r.length % 2 ? r[m] : (r[m - 1] + r[m]) / 2,
+    median: median(r),
     better: r.filter((x) => x < 1).length,
     over1_2: r.filter((x) => x > 1.2).length,
     worst: r.at(-1),

@@ -4,6 +4,7 @@
 // without refitting anything. MASE and the mean are the product's own (compiled in dist/).
 import { mase } from '../../dist/forecast/accuracy.js';
 import { finiteMean } from '../../dist/forecast/backtest.js';
+import { median } from '../lib.mjs';
 
 export function blend(forecasts, weights) {
   return forecasts[0].map((_, h) => forecasts.reduce((s, f, i) => s + weights[i] * f[h], 0));
@@ -52,12 +53,7 @@ function stacked(folds, perFold, n, step) {
   return best;
 }
 
-const medianOf = (values) => {
-  const sorted = values.filter(Number.isFinite).sort((x, y) => x - y);
-  if (sorted.length === 0) return 0;
-  const m = sorted.length >> 1;
-  return sorted.length % 2 ? sorted[m] : (sorted[m - 1] + sorted[m]) / 2;
-};
+const medianOf = (values) => median(values) ?? 0;
 
 /** Validation residuals (actual - blend) per fold and step. */
 const residualsOf = (folds, perFold, weights) =>
@@ -76,6 +72,13 @@ function stepOffsets(folds, perFold, weights) {
 function levelOffsets(folds, perFold, weights, shrink) {
   const level = shrink * medianOf(residualsOf(folds, perFold, weights).flat());
   return folds[0].actual.map(() => level);
+}
+
+/** Which members are the best two by validation MASE. */
+function bestTwo(scores) {
+  const order = scores.map((s, i) => [s, i]).sort((a, b) => a[0] - b[0]);
+  const keep = new Set(order.slice(0, 2).map(([, i]) => i));
+  return scores.map((_, i) => keep.has(i));
 }
 
 const v1 = (scores) => inversePower(scores, 1, dropped(scores, 1.5));
@@ -110,14 +113,6 @@ export const RULES = {
     const v = inversePower(scores, 2);
     return w.map((x, i) => (x + v[i]) / 2);
   },
-  'top-2 equal': (scores) => {
-    const order = scores.map((s, i) => [s, i]).sort((a, b) => a[0] - b[0]);
-    const keep = new Set(order.slice(0, 2).map(([, i]) => i));
-    return scores.map((_, i) => (keep.has(i) ? 0.5 : 0));
-  },
-  'top-2 inv-mase': (scores) => {
-    const order = scores.map((s, i) => [s, i]).sort((a, b) => a[0] - b[0]);
-    const keep = new Set(order.slice(0, 2).map(([, i]) => i));
-    return inversePower(scores, 1, scores.map((_, i) => keep.has(i)));
-  },
+  'top-2 equal': (scores) => inversePower(scores, 0, bestTwo(scores)),
+  'top-2 inv-mase': (scores) => inversePower(scores, 1, bestTwo(scores)),
 };
