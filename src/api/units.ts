@@ -22,6 +22,8 @@ export function parseDuration(text: string): number {
   }
   let ms = 0;
   for (const [, n, unit] of s.matchAll(DURATION_PART_RE)) ms += Number(n) * DURATION_UNITS[unit!]!;
+  // Beyond 2^53 ms (285,000 years) milliseconds are no longer whole numbers: no use can need that.
+  if (!(ms <= Number.MAX_SAFE_INTEGER)) throw new Error(`"${text}" is too long a duration to represent`);
   return Math.round(ms);
 }
 
@@ -66,7 +68,9 @@ export function parseQuantity(text: string | number): number {
   }
   const m = QUANTITY_RE.exec(String(text).trim());
   if (!m) throw new Error(`"${text}" is not a quantity; use e.g. 40, 2.5, 1.5k or 500m`);
-  return Number(m[1]) * QUANTITY_SUFFIX[m[2] ?? '']!;
+  const value = Number(m[1]) * QUANTITY_SUFFIX[m[2] ?? '']!;
+  if (!Number.isFinite(value)) throw new Error(`"${text}" is too large a quantity to represent`);
+  return value;
 }
 
 export const PERCENT_PATTERN = '^[0-9]+(\\.[0-9]+)?%$';
@@ -75,5 +79,7 @@ export const PERCENT_PATTERN = '^[0-9]+(\\.[0-9]+)?%$';
 export function parsePercent(text: string): number {
   const m = /^([0-9]+(?:\.[0-9]+)?)%$/.exec(String(text).trim());
   if (!m) throw new Error(`"${text}" is not a percentage; use e.g. 10%`);
-  return Number(m[1]) / 100;
+  const fraction = Number(m[1]) / 100;
+  if (!Number.isFinite(fraction)) throw new Error(`"${text}" is too large a percentage to represent`);
+  return fraction;
 }

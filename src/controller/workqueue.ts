@@ -4,6 +4,9 @@
 
 export type TimerHandle = unknown;
 
+/** The longest delay setTimeout honours; above it Node fires after 1 ms. */
+export const MAX_TIMER_DELAY_MS = 2 ** 31 - 1;
+
 export interface WorkQueueOptions {
   /** How many handlers may run at once (>= 1). */
   concurrency: number;
@@ -73,14 +76,20 @@ export class WorkQueue {
     this.dispatch();
   }
 
-  /** Queues a key after a delay; of several pending delays for one key the earliest wins. */
+  /**
+   * Queues a key after a delay; of several pending delays for one key the earliest wins. Delays are
+   * capped at 2^31-1 ms (about 24.8 days), the longest a timer can wait.
+   */
   addAfter(key: string, ms: number): void {
     if (this.shuttingDown) return;
-    if (ms <= 0) {
+    // A timer given NaN or more than 2^31-1 ms fires at once: every requeue would become a hot loop.
+    // NaN is a caller's bug; waiting the longest backoff keeps the key alive without spinning.
+    const delayMs = Number.isNaN(ms) ? this.maxBackoffMs : Math.min(ms, MAX_TIMER_DELAY_MS);
+    if (delayMs <= 0) {
       this.add(key);
       return;
     }
-    const deadline = this.clock() + ms;
+    const deadline = this.clock() + delayMs;
     const pending = this.delayed.get(key);
     if (pending !== undefined) {
       if (pending.deadline <= deadline) return;
@@ -89,7 +98,7 @@ export class WorkQueue {
     const timer = this.setTimer(() => {
       this.delayed.delete(key);
       this.add(key);
-    }, ms);
+    }, delayMs);
     this.delayed.set(key, { deadline, timer });
   }
 
@@ -156,7 +165,7 @@ export class WorkQueue {
       this.ready.delete(key);
       this.dirty.delete(key);
       this.inFlight.add(key);
-      void this.runHandler(handler, key);
+      this.runHandler(handler, key).catch((error: unknown) => this.onError(key, error));
     }
   }
 

@@ -3,6 +3,9 @@ import type { Forecast } from '../forecast/types.js';
 
 const QUANTILE_MATCH = 1e-9;
 
+/** The range of a JavaScript Date: a forecast point beyond it names no time (and cannot be formatted). */
+const MAX_TIME_MS = 8.64e15;
+
 /** Where the window lay relative to the forecast points that were used. */
 export type WindowPosition = 'within' | 'beyondEnd' | 'beforeStart';
 
@@ -24,13 +27,16 @@ export function planningValues(forecast: Forecast, q: number): { values: number[
 /**
  * Highest value at quantile `q` among the forecast points whose step [t, t + stepMs) overlaps the
  * closed window [from, to]. A window past the last point uses the last point; one before the first
- * point uses the first. Non-finite values are skipped; undefined when no finite value exists.
+ * point uses the first. Non-finite values, and points at no representable time, are skipped;
+ * undefined when no such point exists (or the forecast's step is not a positive number).
  */
 export function windowPeak(forecast: Forecast, q: number, from: number, to: number): WindowPeak | undefined {
   const { values, source } = planningValues(forecast, q);
   const { start, stepMs } = forecast;
-  if (!(stepMs > 0)) return undefined;
-  const finite = values.map((value, i) => ({ value, at: start + i * stepMs })).filter((p) => Number.isFinite(p.value));
+  if (!(stepMs > 0 && Number.isFinite(stepMs))) return undefined;
+  const finite = values
+    .map((value, i) => ({ value, at: start + i * stepMs }))
+    .filter((p) => Number.isFinite(p.value) && Math.abs(p.at) <= MAX_TIME_MS);
   if (finite.length === 0) return undefined;
 
   const overlapping = finite.filter((p) => p.at <= to && p.at + stepMs > from);

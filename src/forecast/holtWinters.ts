@@ -21,6 +21,7 @@ export interface HoltWintersOptions {
 }
 
 /** Layout version of exportState(); bump it whenever the layout changes. */
+const MAX_STATE_MAGNITUDE = 1e100;
 const STATE_FORMAT = 1;
 
 /** Without a season the model still needs this many points to tell level, trend and noise apart. */
@@ -173,10 +174,16 @@ export class HoltWintersForecaster implements Forecaster {
     const paramFields = fields.nested('params');
     const param = (name: keyof HwParams): number => paramFields.number(name, { min: PARAM_BOUNDS[name][0], max: PARAM_BOUNDS[name][1] });
     const params: HwParams = { alpha: param('alpha'), beta: param('beta'), gamma: param('gamma'), phi: param('phi') };
-    const level = fields.number('level');
-    const trend = fields.number('trend');
+    // Far beyond any metric, far enough below the float range that level + h * trend + season stays finite.
+    const bounded = { min: -MAX_STATE_MAGNITUDE, max: MAX_STATE_MAGNITUDE };
+    const level = fields.number('level', bounded);
+    const trend = fields.number('trend', bounded);
     const season = fields.float64s('season', { length: Math.max(1, period) });
+    if (season.some((v) => Math.abs(v) > MAX_STATE_MAGNITUDE)) throw incompatible(fields.at('season'), `values must lie within ±${MAX_STATE_MAGNITUDE}`);
     const sortedResiduals = Array.from(fields.float64s('sortedResiduals', { ascending: true }));
+    if (sortedResiduals.some((v) => Math.abs(v) > MAX_STATE_MAGNITUDE)) {
+      throw incompatible(fields.at('sortedResiduals'), `values must lie within ±${MAX_STATE_MAGNITUDE}`);
+    }
     const seasonScores = fields.list('seasonScores').map((item, i): SeasonScore => {
       const score = StateFields.inside(item, fields.at(`seasonScores[${i}]`));
       return {
@@ -194,7 +201,7 @@ export class HoltWintersForecaster implements Forecaster {
       params,
       state: { level, trend, season },
       sortedResiduals,
-      rmse: fields.number('rmse', { min: 0 }),
+      rmse: fields.number('rmse', { min: 0, max: MAX_STATE_MAGNITUDE }),
       nonNegative: fields.boolean('nonNegative'),
       seasonScores,
       evaluations: fields.number('evaluations', { integer: true, min: 0 }),

@@ -23,9 +23,10 @@ export function parseSampleValue(raw: unknown): number {
   if (raw === 'NaN') return NaN;
   if (raw === '+Inf' || raw === 'Inf') return Infinity;
   if (raw === '-Inf') return -Infinity;
-  if (typeof raw !== 'string' || raw.trim() === '') throw new MalformedResponseError(`bad sample value ${String(raw)}`);
-  const value = Number(raw);
-  if (Number.isNaN(value)) throw new MalformedResponseError(`bad sample value ${raw}`);
+  // Never String(raw): an object such as {"toString": 1} makes that throw a TypeError.
+  if (typeof raw !== 'string') throw new MalformedResponseError(`bad sample value: ${raw === null ? 'null' : typeof raw}, not a string`);
+  const value = raw.trim() === '' ? NaN : Number(raw);
+  if (Number.isNaN(value)) throw new MalformedResponseError(`bad sample value ${JSON.stringify(raw.slice(0, 40))}`);
   return value;
 }
 
@@ -34,12 +35,15 @@ function parseSample(raw: unknown): Sample {
     throw new MalformedResponseError('bad sample pair');
   }
   // Timestamps are float seconds with millisecond precision; rounding removes float noise.
-  return [Math.round(raw[0] * 1000), parseSampleValue(raw[1])];
+  const timestampMs = Math.round(raw[0] * 1000);
+  if (!Number.isFinite(timestampMs)) throw new MalformedResponseError('bad sample timestamp');
+  return [timestampMs, parseSampleValue(raw[1])];
 }
 
 function parseLabels(raw: unknown): Labels {
   if (raw === undefined) return {};
-  if (typeof raw !== 'object' || raw === null) throw new MalformedResponseError('bad label set');
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw new MalformedResponseError('bad label set');
+  if (!Object.values(raw).every((value) => typeof value === 'string')) throw new MalformedResponseError('label value is not a string');
   return { ...(raw as Labels) };
 }
 

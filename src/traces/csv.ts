@@ -17,9 +17,17 @@ export class TraceFormatError extends Error {
 
 const UNIX_SECONDS = /^[+-]?\d+(\.\d+)?$/;
 
+/** The range of a JavaScript Date: a timestamp beyond it names no time. */
+const MAX_TIMESTAMP_MS = 8.64e15;
+
+/** Whole milliseconds since the epoch, or NaN when the text is not a timestamp of a representable date. */
 export function parseTimestamp(text: string): number {
   const trimmed = text.trim();
-  if (UNIX_SECONDS.test(trimmed)) return Number(trimmed) * 1000;
+  if (UNIX_SECONDS.test(trimmed)) {
+    // Rounding removes float noise: 1767225600.3 * 1000 is not a whole number.
+    const ms = Math.round(Number(trimmed) * 1000);
+    return Math.abs(ms) <= MAX_TIMESTAMP_MS ? ms : NaN;
+  }
   // Date.parse accepts too much (e.g. "1"); require an ISO-8601 date at least.
   if (!/^\d{4}-\d{2}-\d{2}/.test(trimmed)) return NaN;
   return Date.parse(trimmed);
@@ -69,12 +77,15 @@ export interface Resampled {
   gaps: GapReport;
 }
 
+/** Far above any trace worth simulating (about 9.5 years at 1m), far below what exhausts memory. */
+export const MAX_RESAMPLED_STEPS = 5_000_000;
+
 /**
  * Buckets [start + i*step, start + (i+1)*step) from the first point's time (or `startMs`) to
  * the last point; each bucket holds the mean of its points, NaN when it has none.
  */
 export function resample(points: readonly TracePoint[], stepMs: number, startMs?: number): Resampled {
-  if (!(stepMs > 0)) throw new RangeError(`stepMs must be positive, got ${stepMs}`);
+  if (!(stepMs > 0 && Number.isFinite(stepMs))) throw new RangeError(`stepMs must be a positive number, got ${stepMs}`);
   if (points.length === 0) throw new RangeError('cannot resample a trace without points');
   let first = Infinity;
   let end = -Infinity;
@@ -83,7 +94,11 @@ export function resample(points: readonly TracePoint[], stepMs: number, startMs?
     end = Math.max(end, timestamp);
   }
   const start = startMs ?? first;
+  if (!Number.isFinite(start) || start > end) throw new RangeError(`the grid must start at a time no later than the last point, got ${start}`);
   const length = Math.floor((end - start) / stepMs) + 1;
+  if (length > MAX_RESAMPLED_STEPS) {
+    throw new RangeError(`the trace spans ${length} steps of ${stepMs} ms, more than ${MAX_RESAMPLED_STEPS}; use a larger step or a shorter trace`);
+  }
   const sums = new Float64Array(length);
   const counts = new Uint32Array(length);
   for (const [timestamp, value] of points) {

@@ -8,8 +8,28 @@ import { fileURLToPath } from 'node:url';
 import { ApiextensionsV1Api, CustomObjectsApi, type KubeConfig, type V1JSONSchemaProps } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULTS } from '../../src/api/config.js';
+import {
+  MAX_HEADROOM_PERCENT,
+  MAX_HISTORY_MS,
+  MAX_HISTORY_POINTS,
+  MAX_HORIZON_POINTS,
+  MAX_INTERVAL_MS,
+  MAX_LEAD_TIME_MS,
+  MAX_QUERY_LENGTH,
+  MAX_REPLICAS,
+  MAX_RETRAIN_EVERY_MS,
+  MAX_SCHEDULE_MULTIPLIER,
+  MAX_STABILIZATION_WINDOW_MS,
+  MAX_TARGET_PER_REPLICA,
+  MAX_URL_LENGTH,
+  MIN_INTERVAL_MS,
+  MIN_RETRAIN_EVERY_MS,
+  MIN_STEP_MS,
+  MIN_TARGET_PER_REPLICA,
+} from '../../src/api/limits.js';
+import { API_VERSION_PATTERN, CONTROL_CHARACTER_CLASS, ENTRY_NAME_PATTERN, KIND_PATTERN, OBJECT_NAME_PATTERN } from '../../src/api/names.js';
 import { GROUP, PLURAL, VERSION, type PredictiveScaler, type PredictiveScalerSpec } from '../../src/api/types.js';
-import { DURATION_PATTERN, PERCENT_PATTERN, QUANTITY_PATTERN } from '../../src/api/units.js';
+import { DURATION_PATTERN, PERCENT_PATTERN, QUANTITY_PATTERN, formatDuration } from '../../src/api/units.js';
 import { startControlPlane, type ControlPlane } from '../helpers/envtest.js';
 import { applyManifests, describeApiError, readManifests } from '../helpers/manifests.js';
 
@@ -170,7 +190,7 @@ describe('PredictiveScaler CRD on a real API server', () => {
     ['maxReplicas 0', specWith((s) => (s.maxReplicas = 0)), 'spec.maxReplicas', 'greater than or equal to 1'],
     ['missing maxReplicas', specWith((s) => delete s.maxReplicas), 'spec.maxReplicas', 'Required'],
     ['interval "30 seconds"', specWith((s) => (s.interval = '30 seconds')), 'spec.interval', 'should match'],
-    ['interval below 5s', specWith((s) => (s.interval = '2s')), 'spec.interval', 'at least 5s'],
+    ['interval below 5s', specWith((s) => (s.interval = '2s')), 'spec.interval', 'between 5s and 1h'],
     ['history "a week"', specWith((s) => (s.forecast.history = 'a week')), 'spec.forecast.history', 'should match'],
     ['history shorter than step', specWith((s) => ((s.forecast.history = '30s'), (s.forecast.step = '1m'))), 'spec.forecast.history', '>= spec.forecast.step'],
     ['step longer than horizon', specWith((s) => ((s.forecast.step = '1h'), (s.forecast.horizon = '30m'))), 'spec.forecast.step', '<= spec.forecast.horizon'],
@@ -199,10 +219,154 @@ describe('PredictiveScaler CRD on a real API server', () => {
     ['seasonality with a zero period', specWith((s) => (s.forecast.seasonality = ['0d'])), 'spec.forecast.seasonality[0]', 'should match'],
     ['scaleUp of 0 replicas per minute', specWith((s) => (s.scaling.scaleUp.maxReplicasPerMinute = 0)), 'spec.scaling.scaleUp.maxReplicasPerMinute', 'greater than or equal to 1'],
     ['Prometheus URL without a scheme', specWith((s) => (s.prometheus.url = 'prometheus:9090')), 'spec.prometheus.url', 'should match'],
+    // Issue 11: specs that cost without bound, or that every reconcile would trip over.
+    ['history 100000000w', specWith((s) => (s.forecast.history = '100000000w')), 'spec.forecast.history', 'at most 100000 steps of spec.forecast.step'],
+    ['history 70d at a step of 1m', specWith((s) => (s.forecast.history = '70d')), 'spec.forecast.history', 'shorten the history or raise the step'],
+    ['interval 25d', specWith((s) => (s.interval = '25d')), 'spec.interval', 'between 5s and 1h'],
+    ['targetPerReplica "1e400"', specWith((s) => (s.metrics[0].targetPerReplica = '1e400')), 'spec.metrics[0].targetPerReplica', 'at most 1e15'],
+    ['targetPerReplica "1e-400"', specWith((s) => (s.metrics[0].targetPerReplica = '1e-400')), 'spec.metrics[0].targetPerReplica', 'at least 1m (0.001)'],
+    ['targetPerReplica as a huge integer', specWith((s) => (s.metrics[0].targetPerReplica = 10 ** 18)), 'spec.metrics[0].targetPerReplica', 'at most 1e15'],
+    ['Prometheus URL "http://"', specWith((s) => (s.prometheus.url = 'http://')), 'spec.prometheus.url', 'with a host'],
+    ['Prometheus URL with user info', specWith((s) => (s.prometheus.url = 'http://user:pass@prometheus:9090')), 'spec.prometheus.url', 'must not contain user info'],
+    ['Prometheus URL with a query', specWith((s) => (s.prometheus.url = 'http://prometheus:9090/?next=/api')), 'spec.prometheus.url', 'query (?) or a fragment (#)'],
+    ['Prometheus URL with a fragment', specWith((s) => (s.prometheus.url = 'http://prometheus:9090/#x')), 'spec.prometheus.url', 'query (?) or a fragment (#)'],
+    ['Prometheus URL with port 99999', specWith((s) => (s.prometheus.url = 'http://prometheus:99999')), 'spec.prometheus.url', 'port between 1 and 65535'],
+    ['Prometheus URL with a space', specWith((s) => (s.prometheus.url = 'http://prometheus:9090/a b')), 'spec.prometheus.url', 'should match'],
+    ['Prometheus URL too long', specWith((s) => (s.prometheus.url = `http://p/${'a'.repeat(MAX_URL_LENGTH)}`)), 'spec.prometheus.url', 'Too long'],
+    ['stabilization window 2h', specWith((s) => (s.scaling.scaleDown.stabilizationWindow = '2h')), 'spec.scaling.scaleDown.stabilizationWindow', 'at most 1h'],
+    ['leadTime 2h', specWith((s) => ((s.scaling.leadTime = '2h'), (s.forecast.horizon = '3h'))), 'spec.scaling.leadTime', 'Auto or at most 1h'],
+    ['horizon beyond the history', specWith((s) => ((s.forecast.history = '1h'), (s.forecast.horizon = '2h'))), 'spec.forecast.horizon', '<= spec.forecast.history'],
+    ['retrainEvery 1m', specWith((s) => (s.forecast.retrainEvery = '1m')), 'spec.forecast.retrainEvery', 'between 5m and 7d'],
+    ['headroom 5000%', specWith((s) => (s.scaling.headroom = '5000%')), 'spec.scaling.headroom', 'at most 1000%'],
+    ['maxReplicas beyond int32', specWith((s) => (s.maxReplicas = 2 ** 31)), 'spec.maxReplicas', 'less than or equal to 2147483647'],
+    ['schedule multiplier 1e6', specWith((s) => (s.schedule = [{ name: 'x', start: '2026-01-01T00:00:00Z', end: '2026-01-02T00:00:00Z', multiplier: 1e6 }])), 'spec.schedule[0].multiplier', 'at most 1000'],
+    ['a path in the target name', specWith((s) => (s.scaleTargetRef.name = '../../secrets/x')), 'spec.scaleTargetRef.name', 'should match'],
+    ['a control character in a query', specWith((s) => (s.metrics[0].query = 'sum(up)\u001b[2J')), 'spec.metrics[0].query', 'must not contain control characters'],
+    ['a 64 KiB query', specWith((s) => (s.metrics[0].query = 'x'.repeat(65_536))), 'spec.metrics[0].query', 'Too long'],
+    ['a Secret name with a slash', specWith((s) => (s.prometheus.authSecretRef.name = 'a/b')), 'spec.prometheus.authSecretRef.name', 'should match'],
   ];
 
   it.each(invalid)('rejects %s, naming the field', async (_label, spec, field, words) => {
     const result = await dryRunCreate(scaler('invalid', spec));
+    expect(result.ok).toBe(false);
+    if (result.ok) return;
+    expect(result.code).toBe(422);
+    expect(result.message).toContain(`${field}:`);
+    expect(result.message).toContain(words);
+  });
+
+  // The caps of src/api/limits.ts, each at its boundary: admitted at the cap, rejected just past it. This
+  // is what ties the numbers written in the CRD's CEL rules to the constants the operator enforces.
+  // [cap, spec at the cap, spec just past it, field the message names, words it contains]
+  const caps: Array<[string, unknown, unknown, string, string]> = [
+    [
+      'history points',
+      specWith((s) => ((s.forecast.history = `${MAX_HISTORY_POINTS}m`), (s.forecast.step = '1m'))),
+      specWith((s) => ((s.forecast.history = `${MAX_HISTORY_POINTS + 1}m`), (s.forecast.step = '1m'))),
+      'spec.forecast.history',
+      `at most ${MAX_HISTORY_POINTS} steps`,
+    ],
+    [
+      'horizon points',
+      specWith((s) => Object.assign(s.forecast, { history: '1d', step: '1s', horizon: `${MAX_HORIZON_POINTS}s` })),
+      specWith((s) => Object.assign(s.forecast, { history: '1d', step: '1s', horizon: `${MAX_HORIZON_POINTS + 1}s` })),
+      'spec.forecast.horizon',
+      `at most ${MAX_HORIZON_POINTS} steps`,
+    ],
+    [
+      'history length',
+      specWith((s) => Object.assign(s.forecast, { history: formatDuration(MAX_HISTORY_MS), step: '1h', horizon: '2h' })),
+      specWith((s) => Object.assign(s.forecast, { history: formatDuration(MAX_HISTORY_MS + 86_400_000), step: '1h', horizon: '2h' })),
+      'spec.forecast.history',
+      `at most ${formatDuration(MAX_HISTORY_MS)}`,
+    ],
+    [
+      'smallest step',
+      specWith((s) => Object.assign(s.forecast, { history: '1d', step: formatDuration(MIN_STEP_MS) })),
+      specWith((s) => Object.assign(s.forecast, { history: '1d', step: formatDuration(MIN_STEP_MS - 1) })),
+      'spec.forecast.step',
+      `at least ${formatDuration(MIN_STEP_MS)}`,
+    ],
+    ['longest interval', specWith((s) => (s.interval = formatDuration(MAX_INTERVAL_MS))), specWith((s) => (s.interval = formatDuration(MAX_INTERVAL_MS + 1000))), 'spec.interval', `and ${formatDuration(MAX_INTERVAL_MS)}`],
+    ['shortest interval', specWith((s) => (s.interval = formatDuration(MIN_INTERVAL_MS))), specWith((s) => (s.interval = formatDuration(MIN_INTERVAL_MS - 1000))), 'spec.interval', `between ${formatDuration(MIN_INTERVAL_MS)}`],
+    [
+      'longest retrainEvery',
+      specWith((s) => (s.forecast.retrainEvery = formatDuration(MAX_RETRAIN_EVERY_MS))),
+      specWith((s) => (s.forecast.retrainEvery = formatDuration(MAX_RETRAIN_EVERY_MS + 1000))),
+      'spec.forecast.retrainEvery',
+      `and ${formatDuration(MAX_RETRAIN_EVERY_MS)}`,
+    ],
+    [
+      'shortest retrainEvery',
+      specWith((s) => (s.forecast.retrainEvery = formatDuration(MIN_RETRAIN_EVERY_MS))),
+      specWith((s) => (s.forecast.retrainEvery = formatDuration(MIN_RETRAIN_EVERY_MS - 1000))),
+      'spec.forecast.retrainEvery',
+      `between ${formatDuration(MIN_RETRAIN_EVERY_MS)}`,
+    ],
+    [
+      'longest leadTime',
+      specWith((s) => ((s.scaling.leadTime = formatDuration(MAX_LEAD_TIME_MS)), (s.forecast.horizon = '2h'))),
+      specWith((s) => ((s.scaling.leadTime = formatDuration(MAX_LEAD_TIME_MS + 1000)), (s.forecast.horizon = '2h'))),
+      'spec.scaling.leadTime',
+      `at most ${formatDuration(MAX_LEAD_TIME_MS)}`,
+    ],
+    [
+      'longest stabilization window',
+      specWith((s) => (s.scaling.scaleDown.stabilizationWindow = formatDuration(MAX_STABILIZATION_WINDOW_MS))),
+      specWith((s) => (s.scaling.scaleDown.stabilizationWindow = formatDuration(MAX_STABILIZATION_WINDOW_MS + 1000))),
+      'spec.scaling.scaleDown.stabilizationWindow',
+      `at most ${formatDuration(MAX_STABILIZATION_WINDOW_MS)}`,
+    ],
+    [
+      'largest targetPerReplica',
+      specWith((s) => (s.metrics[0].targetPerReplica = String(MAX_TARGET_PER_REPLICA))),
+      specWith((s) => (s.metrics[0].targetPerReplica = String(MAX_TARGET_PER_REPLICA + 1))),
+      'spec.metrics[0].targetPerReplica',
+      'at most 1e15',
+    ],
+    [
+      'largest integer targetPerReplica',
+      specWith((s) => (s.metrics[0].targetPerReplica = MAX_TARGET_PER_REPLICA)),
+      specWith((s) => (s.metrics[0].targetPerReplica = MAX_TARGET_PER_REPLICA + 1)),
+      'spec.metrics[0].targetPerReplica',
+      'at most 1e15',
+    ],
+    [
+      'smallest targetPerReplica',
+      specWith((s) => (s.metrics[0].targetPerReplica = String(MIN_TARGET_PER_REPLICA))),
+      specWith((s) => (s.metrics[0].targetPerReplica = String(MIN_TARGET_PER_REPLICA * 0.9))),
+      'spec.metrics[0].targetPerReplica',
+      'at least 1m',
+    ],
+    ['largest headroom', specWith((s) => (s.scaling.headroom = `${MAX_HEADROOM_PERCENT}%`)), specWith((s) => (s.scaling.headroom = `${MAX_HEADROOM_PERCENT}.5%`)), 'spec.scaling.headroom', `at most ${MAX_HEADROOM_PERCENT}%`],
+    [
+      'largest schedule multiplier',
+      specWith((s) => (s.schedule[0].multiplier = MAX_SCHEDULE_MULTIPLIER)),
+      specWith((s) => (s.schedule[0].multiplier = MAX_SCHEDULE_MULTIPLIER + 0.5)),
+      'spec.schedule[0].multiplier',
+      `at most ${MAX_SCHEDULE_MULTIPLIER}`,
+    ],
+    ['largest maxReplicas', specWith((s) => (s.maxReplicas = MAX_REPLICAS)), specWith((s) => (s.maxReplicas = MAX_REPLICAS + 1)), 'spec.maxReplicas', `less than or equal to ${MAX_REPLICAS}`],
+    [
+      'largest minReplicas',
+      specWith((s) => ((s.minReplicas = MAX_REPLICAS), (s.maxReplicas = MAX_REPLICAS))),
+      specWith((s) => ((s.minReplicas = MAX_REPLICAS + 1), (s.maxReplicas = MAX_REPLICAS))),
+      'spec.minReplicas',
+      `less than or equal to ${MAX_REPLICAS}`,
+    ],
+    ['longest query', specWith((s) => (s.metrics[0].query = 'x'.repeat(MAX_QUERY_LENGTH))), specWith((s) => (s.metrics[0].query = 'x'.repeat(MAX_QUERY_LENGTH + 1))), 'spec.metrics[0].query', 'Too long'],
+    [
+      'longest Prometheus URL',
+      specWith((s) => (s.prometheus.url = `http://p/${'a'.repeat(MAX_URL_LENGTH - 'http://p/'.length)}`)),
+      specWith((s) => (s.prometheus.url = `http://p/${'a'.repeat(MAX_URL_LENGTH - 'http://p/'.length + 1)}`)),
+      'spec.prometheus.url',
+      'Too long',
+    ],
+  ];
+
+  it.each(caps)('admits the %s cap and rejects one past it, naming the field', async (_cap, atCap, pastCap, field, words) => {
+    expect(await dryRunCreate(scaler('at-cap', atCap))).toEqual({ ok: true });
+    const result = await dryRunCreate(scaler('past-cap', pastCap));
     expect(result.ok).toBe(false);
     if (result.ok) return;
     expect(result.code).toBe(422);
@@ -340,6 +504,27 @@ describe('PredictiveScaler CRD file', () => {
     expect(patterns.get('.spec.scaling.leadTime')).toBe(`^(Auto|${DURATION_PATTERN.slice(1, -1)})$`);
     expect(patterns.get('.spec.metrics[].targetPerReplica')).toBe(QUANTITY_PATTERN);
     expect(patterns.get('.spec.scaling.headroom')).toBe(PERCENT_PATTERN);
+    expect(patterns.get('.spec.scaleTargetRef.apiVersion')).toBe(API_VERSION_PATTERN);
+    expect(patterns.get('.spec.scaleTargetRef.kind')).toBe(KIND_PATTERN);
+    expect(patterns.get('.spec.scaleTargetRef.name')).toBe(OBJECT_NAME_PATTERN);
+    expect(patterns.get('.spec.prometheus.authSecretRef.name')).toBe(OBJECT_NAME_PATTERN);
+    expect(patterns.get('.spec.metrics[].name')).toBe(ENTRY_NAME_PATTERN);
+    expect(patterns.get('.spec.schedule[].name')).toBe(ENTRY_NAME_PATTERN);
+  });
+
+  it('refuses in queries the control characters src/api/names.ts names', () => {
+    const query = root.properties!.spec!.properties!.metrics!.items as V1JSONSchemaProps;
+    const rules = (query.properties!.query as { 'x-kubernetes-validations'?: Array<{ rule: string }> })['x-kubernetes-validations'] ?? [];
+    expect(rules.map((r) => r.rule)).toEqual([`!self.matches(r'${CONTROL_CHARACTER_CLASS}')`]);
+  });
+
+  it('bounds the length of every string and the size of every list in the spec', () => {
+    const unbounded: string[] = [];
+    walk(root.properties!.spec!, '.spec', (schema, path) => {
+      if (schema.type === 'string' && schema.maxLength === undefined && schema.format !== 'date-time' && !schema._enum) unbounded.push(path);
+      if (schema.type === 'array' && schema.maxItems === undefined) unbounded.push(path);
+    });
+    expect(unbounded).toEqual([]);
   });
 });
 

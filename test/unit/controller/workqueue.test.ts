@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { WorkQueue, type WorkQueueOptions } from '../../../src/controller/workqueue.js';
+import { MAX_TIMER_DELAY_MS, WorkQueue, type WorkQueueOptions } from '../../../src/controller/workqueue.js';
 import { uniform } from '../../helpers/random.js';
 
 interface Gate {
@@ -164,6 +164,49 @@ describe('WorkQueue delays', () => {
     queue.addAfter('b', -5);
     await flush();
     expect(seen).toEqual(['a', 'b']);
+  });
+
+  it.each([
+    ['25 days, beyond what a timer can wait', 25 * 86_400_000],
+    ['Infinity', Infinity],
+  ])('waits the longest a timer can, not 1 ms, for a delay of %s', async (_label, ms) => {
+    const { queue } = newQueue();
+    const seen: number[] = [];
+    queue.start(async () => {
+      seen.push(Date.now());
+    });
+    const t0 = Date.now();
+    queue.addAfter('a', ms);
+    await vi.advanceTimersByTimeAsync(60_000);
+    expect(seen).toEqual([]);
+    await vi.advanceTimersByTimeAsync(MAX_TIMER_DELAY_MS - 60_000);
+    expect(seen).toEqual([t0 + MAX_TIMER_DELAY_MS]);
+  });
+
+  it('keeps a capped long delay from replacing an earlier deadline', async () => {
+    const { queue } = newQueue();
+    const seen: number[] = [];
+    queue.start(async () => {
+      seen.push(Date.now());
+    });
+    const t0 = Date.now();
+    queue.addAfter('a', 30_000);
+    queue.addAfter('a', 40 * 86_400_000);
+    await vi.advanceTimersByTimeAsync(30_000);
+    expect(seen).toEqual([t0 + 30_000]);
+  });
+
+  it('waits the longest backoff for a NaN delay instead of spinning', async () => {
+    const scheduled: number[] = [];
+    const { queue } = newQueue({ maxBackoffMs: 300_000, setTimer: (_callback, ms) => scheduled.push(ms), clearTimer: () => {} });
+    const seen: string[] = [];
+    queue.start(async (key) => {
+      seen.push(key);
+    });
+    queue.addAfter('a', NaN);
+    await flush();
+    expect(seen).toEqual([]);
+    expect(scheduled).toEqual([300_000]);
   });
 
   it('collapses a delayed add into an already queued key', async () => {
