@@ -2,6 +2,7 @@
 // message that says what is expected.
 import { InvalidArgumentError } from 'commander';
 import { parseDuration } from '../api/units.js';
+import { assertEnforceableLabelName } from '../prometheus/enforce-label.js';
 
 export const wholeNumber = (min: number) => (value: string) => {
   const n = Number(value);
@@ -27,4 +28,29 @@ export const numberList = (check: (n: number) => boolean, what: string) => (valu
   const list = value.split(',').map((s) => Number(s.trim()));
   if (list.length === 0 || list.some((n) => !Number.isFinite(n) || !check(n))) throw new InvalidArgumentError(`expected a comma-separated list of ${what}`);
   return list;
+};
+
+/** A comma-separated list of absolute http(s) URLs. */
+export const urlList = (value: string) => {
+  const list = value.split(',').map((s) => s.trim()).filter((s) => s !== '');
+  for (const entry of list) {
+    let url: URL | undefined;
+    try {
+      url = new URL(entry);
+    } catch {
+      url = undefined;
+    }
+    if (!url || (url.protocol !== 'http:' && url.protocol !== 'https:')) throw new InvalidArgumentError(`"${entry}" is not an http:// or https:// URL`);
+  }
+  return list;
+};
+
+/** A Prometheus label name. */
+export const labelName = (value: string) => {
+  try {
+    assertEnforceableLabelName(value);
+  } catch (err) {
+    throw new InvalidArgumentError((err as Error).message);
+  }
+  return value;
 };

@@ -3,11 +3,12 @@ import { readFileSync } from 'node:fs';
 import { KubeConfig } from '@kubernetes/client-node';
 import { Command } from 'commander';
 import { createLogger, isLogLevel } from '../observability/logger.js';
+import { exitOnUncaughtException } from '../observability/process-guard.js';
 import { startOperator } from '../operator/operator.js';
 import { PrometheusClient } from '../prometheus/client.js';
 import { addEvaluationCommands } from './evaluate-commands.js';
 import { formatOneShot, forecastOnce, readScalerManifest } from './one-shot.js';
-import { duration, wholeNumber } from './options.js';
+import { duration, labelName, urlList, wholeNumber } from './options.js';
 import { selectBackend } from '../forecast/tf/backend.js';
 import { parseDuration } from '../api/units.js';
 
@@ -36,7 +37,13 @@ export function buildProgram(): Command {
     .option('--kubeconfig <file>', 'kubeconfig file (default: $KUBECONFIG, ~/.kube/config, or in-cluster)')
     .option('--namespace <ns>', 'watch only this namespace (default: all)')
     .option('--prometheus-url <url>', 'Prometheus used when a scaler does not name its own')
+    .option('--prometheus-url-allowlist <prefixes>', 'comma-separated URL prefixes spec.prometheus.url may name (default: only --prometheus-url)', urlList)
+    .option('--prometheus-auth-secrets', 'use spec.prometheus.authSecretRef Secrets (only those labelled autoscaling.prescale.dev/prometheus-auth=true); needs get on secrets', false)
+    .option('--enforce-namespace-label <label>', 'give every selector of every query <label>="<scaler namespace>", so a tenant reads only its own series', labelName)
+    .option('--reconcile-timeout <duration>', 'how long one reconcile may wait for Prometheus in all', duration('--reconcile-timeout'), parseDuration('30s'))
     .option('--metrics-bind-address <addr>', 'where /metrics listens ("0" disables)', ':8080')
+    .option('--metrics-secure', 'serve /metrics over HTTPS, only to clients whose bearer token passes a TokenReview and a SubjectAccessReview (get /metrics)', false)
+    .option('--metrics-cert-dir <dir>', 'tls.crt and tls.key for --metrics-secure (default: a self-signed certificate made at start)')
     .option('--health-probe-bind-address <addr>', 'where /healthz and /readyz listen ("0" disables)', ':8081')
     .option('--leader-elect', 'elect a leader on a Lease so only one replica acts', false)
     .option('--leader-election-namespace <ns>', 'namespace of the leader Lease (default: $POD_NAMESPACE or prescale-system)')
@@ -48,16 +55,26 @@ export function buildProgram(): Command {
     .option('--training-workers <n>', 'worker threads that train models (each trains one model at a time)', wholeNumber(1), 1)
     .option('--training-timeout <duration>', 'abandon a training that runs longer; the previous model keeps serving', duration('--training-timeout'), parseDuration('10m'))
     .option('--no-persist-models', 'keep trained models in memory only (default: a ConfigMap per scaler)')
+    .option('--model-signing-secret <name>', 'Secret in the operator\'s namespace ($POD_NAMESPACE) holding the HMAC key of saved models; created if missing', 'prescale-model-signing-key')
+    .option('--no-learn-lead-time', 'do not watch pods to learn leadTime: Auto (it then uses the 2m default; the operator needs no rights on pods)')
     .option('--log-level <level>', 'fatal, error, warn, info, debug or trace', 'info')
     .action(async (opts) => {
       if (!isLogLevel(opts.logLevel)) throw new Error(`--log-level: unknown level "${opts.logLevel}"`);
       const logger = createLogger({ level: opts.logLevel });
+      exitOnUncaughtException({ target: process, logger, exit: (code) => process.exit(code) });
+      if (opts.metricsCertDir !== undefined && !opts.metricsSecure) throw new Error('--metrics-cert-dir: only used with --metrics-secure');
       const operator = await startOperator({
         kubeConfig: loadKubeConfig(opts.kubeconfig),
         logger,
         namespace: opts.namespace,
         prometheusUrl: opts.prometheusUrl,
+        prometheusUrlAllowlist: opts.prometheusUrlAllowlist,
+        prometheusAuthSecrets: opts.prometheusAuthSecrets,
+        enforceNamespaceLabel: opts.enforceNamespaceLabel,
+        reconcileTimeoutMs: opts.reconcileTimeout,
         metricsBindAddress: opts.metricsBindAddress,
+        metricsSecure: opts.metricsSecure,
+        metricsCertDir: opts.metricsCertDir,
         healthProbeBindAddress: opts.healthProbeBindAddress,
         leaderElect: opts.leaderElect,
         leaderElectionNamespace: opts.leaderElectionNamespace ?? process.env.POD_NAMESPACE ?? 'prescale-system',
@@ -69,6 +86,8 @@ export function buildProgram(): Command {
         trainingWorkers: opts.trainingWorkers,
         trainingTimeoutMs: opts.trainingTimeout,
         persistModels: opts.persistModels,
+        modelSigningSecret: { namespace: process.env.POD_NAMESPACE ?? 'prescale-system', name: opts.modelSigningSecret },
+        learnLeadTime: opts.learnLeadTime,
         version: packageVersion(),
       });
       let stopping = false;

@@ -3,7 +3,8 @@
 import type { Series } from '../forecast/types.js';
 
 export interface RangeSource {
-  queryRangeSeries(query: string, startMs: number, endMs: number, stepMs: number): Promise<Series>;
+  /** `signal` ends the query early: the reconcile's deadline passed. */
+  queryRangeSeries(query: string, startMs: number, endMs: number, stepMs: number, options?: { signal?: AbortSignal }): Promise<Series>;
 }
 
 interface Entry {
@@ -22,7 +23,15 @@ export class HistoryCache {
    * The history of `query` over (now - historyMs, now], on a grid aligned to multiples of stepMs.
    * Values the source did not return are NaN.
    */
-  async load(key: string, source: RangeSource, query: string, now: number, historyMs: number, stepMs: number): Promise<Series> {
+  async load(
+    key: string,
+    source: RangeSource,
+    query: string,
+    now: number,
+    historyMs: number,
+    stepMs: number,
+    signal?: AbortSignal,
+  ): Promise<Series> {
     const end = Math.floor(now / stepMs) * stepMs;
     const start = end - Math.floor(historyMs / stepMs) * stepMs + stepMs;
     const cached = this.entries.get(key);
@@ -32,10 +41,10 @@ export class HistoryCache {
     const covers = cached !== undefined && cached.series.start <= start && lastTime(cached.series) >= start;
     if (cached && covers && cached.query === query && cached.stepMs === stepMs) {
       const from = Math.max(start, lastTime(cached.series) - OVERLAP_STEPS * stepMs);
-      const tail = from <= end ? await source.queryRangeSeries(query, from, end, stepMs) : undefined;
+      const tail = from <= end ? await source.queryRangeSeries(query, from, end, stepMs, { signal }) : undefined;
       series = splice(cached.series, tail, start, end, stepMs);
     } else {
-      series = align(await source.queryRangeSeries(query, start, end, stepMs), start, end, stepMs);
+      series = align(await source.queryRangeSeries(query, start, end, stepMs, { signal }), start, end, stepMs);
     }
     this.entries.set(key, { query, stepMs, series });
     return series;

@@ -37,11 +37,17 @@ export interface LeadTimeInput {
   intervalMs: number;
   /** spec.forecast.step, added too (the forecast's resolution). */
   stepMs: number;
+  /** False when the operator runs with --no-learn-lead-time: Auto then always uses the default. */
+  learning?: boolean;
 }
 
-export function leadTimeInEffect({ fixedMs, startupsMs, defaultMs, intervalMs, stepMs }: LeadTimeInput): LeadTime {
+export const LEARNING_OFF_DETAIL =
+  'learning the lead time from pod start-ups is turned off (the operator runs with --no-learn-lead-time), so Auto uses the default';
+
+export function leadTimeInEffect({ fixedMs, startupsMs, defaultMs, intervalMs, stepMs, learning = true }: LeadTimeInput): LeadTime {
   if (fixedMs !== null) return { leadTimeMs: fixedMs, source: 'Fixed', detail: 'spec.scaling.leadTime' };
   const fallback = (why: string): LeadTime => ({ leadTimeMs: defaultMs, source: 'Default', detail: why });
+  if (!learning) return fallback(LEARNING_OFF_DETAIL);
   if (startupsMs === undefined) {
     return fallback("the target's scale subresource reports no pod selector, so its pods' start-up cannot be measured");
   }

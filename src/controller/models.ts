@@ -9,6 +9,7 @@ import { formatDuration } from '../api/units.js';
 import { createForecaster, resolveModel } from '../forecast/registry.js';
 import type { Forecast, Forecaster, ForecasterOptions, ForecasterState, Series } from '../forecast/types.js';
 import { LiveError } from './drift.js';
+import { checkRecord, implausibleForecast } from './restored-model.js';
 import type { TrainingRequest, TrainingResult } from './training/train-model.js';
 import { disposeForecaster, InlineTrainer, type Trainer } from './training/trainer.js';
 
@@ -46,6 +47,8 @@ export type ModelEvent =
   | { type: 'TrainingFailed'; message: string }
   | { type: 'DriftDetected'; message: string }
   | { type: 'Restored'; model: string; trainedAt: number }
+  /** A restored model that could not forecast the current history plausibly; it was discarded and retrains. */
+  | { type: 'RestoreDiscarded'; model: string; message: string }
   | { type: 'PersistFailed'; message: string };
 
 /** What is persisted for a trained model, so that a restarted operator does not start cold. */
@@ -66,8 +69,11 @@ const RECORD_FORMAT = 1;
 
 /** Where a metric's trained model is kept between operator runs. */
 export interface ModelPersistence {
-  /** Undefined when nothing (usable) is stored; throws when the store cannot be reached. */
-  load(): Promise<ModelRecord | undefined>;
+  /**
+   * Undefined when nothing (usable) is stored; throws when the store cannot be reached. What comes
+   * back is checked field by field before it serves, so it is typed as what it is: untrusted data.
+   */
+  load(): Promise<unknown>;
   save(record: ModelRecord): Promise<void>;
   discard(reason: string): Promise<void>;
 }
@@ -85,6 +91,8 @@ interface Serving {
   driftFallback?: { model: ModelName; forecaster: Forecaster };
   live?: LiveError;
   drift?: { since: number; liveMase: number; validationMase: number; message: string };
+  /** Restored from the store and not yet seen to forecast the current history plausibly. */
+  unverified?: boolean;
 }
 
 interface KeyState {
@@ -109,6 +117,8 @@ export interface ModelManagerOptions {
   onTrainingSettled?: (key: string) => void;
   /** Forecaster factory: for the default inline trainer, the model restored from persistence and the history check. */
   create?: (model: ModelName, options: ForecasterOptions) => Forecaster;
+  /** Where failures outside any reconcile (a background training's bookkeeping) are reported. */
+  logger?: { error(fields: Record<string, unknown>, message: string): void };
 }
 
 /** After a failed training, the next attempt waits 30 s, doubling per failure up to 15 min. */
@@ -144,8 +154,8 @@ export class ModelManager {
   async restore(key: string, cfg: ScalerConfig, persistence: ModelPersistence): Promise<RestoreOutcome> {
     const state = this.stateFor(key);
     if (state.serving || state.restoreSettled) return { skipped: true };
-    const record = await persistence.load();
-    if (!record) {
+    const loaded = await persistence.load();
+    if (loaded === undefined) {
       state.restoreSettled = true;
       return { missing: true };
     }
@@ -154,8 +164,15 @@ export class ModelManager {
       await persistence.discard(reason);
       return { discarded: reason };
     };
-    if (record.format !== RECORD_FORMAT) return settle(`saved record format ${String(record.format)} is not ${RECORD_FORMAT}`);
-    if (record.configKey !== configKey(cfg)) return settle('the model was trained under other spec.forecast settings');
+    const checked = checkRecord(loaded, {
+      format: RECORD_FORMAT,
+      configKey: configKey(cfg),
+      requested: cfg.forecast.model,
+      resolved: resolveModel(cfg.forecast.model).model,
+      now: this.opts.now(),
+    });
+    if ('problem' in checked) return settle(checked.problem);
+    const record = checked.record;
     let serving: Serving;
     try {
       const options = modelOptions(cfg);
@@ -168,16 +185,17 @@ export class ModelManager {
         configKey: record.configKey,
         requested: record.requested,
         model: record.model,
-        failures: record.failures ?? [],
+        failures: record.failures,
         forecaster: restoreOne(record.model, record.state),
         trainedAt: record.trainedAt,
         ...(record.mase !== undefined ? { mase: record.mase } : {}),
         ...(record.driftFallback
           ? { driftFallback: { model: record.driftFallback.model, forecaster: restoreOne(record.driftFallback.model, record.driftFallback.state) } }
           : {}),
+        unverified: true,
       };
     } catch (err) {
-      return settle(`the saved model does not load: ${(err as Error).message}`);
+      return settle(`the saved model does not load: ${messageOf(err)}`);
     }
     if (state.serving) return { skipped: true }; // a training finished while loading
     state.serving = serving;
@@ -211,8 +229,14 @@ export class ModelManager {
     if (serving) {
       try {
         serving.forecaster.update(series);
-        serving.live ??= new LiveError(series, serving.mase, { horizonSteps: horizonSteps(cfg) });
-        serving.live.observe(series);
+        const implausible = serving.unverified ? restoredModelProblem(serving, series, steps, quantiles) : undefined;
+        if (implausible) {
+          this.discardRestored(state, serving, implausible, persistence);
+        } else {
+          serving.unverified = false;
+          serving.live ??= new LiveError(series, serving.mase, { horizonSteps: horizonSteps(cfg) });
+          serving.live.observe(series);
+        }
       } catch {
         this.drop(state); // it cannot follow this series any more: train afresh
       }
@@ -339,20 +363,27 @@ export class ModelManager {
     state.pending = { startedAt, configKey: wanted };
     // Forgotten, or the spec changed while it trained: its result (or failure) no longer matters.
     const stale = () => this.keys.get(key) !== state || state.wanted !== wanted;
-    result.then(
-      (r) => {
-        if (stale()) disposeResult(r);
-        else this.install(context, r);
-      },
-      (err: Error) => {
-        if (!stale()) this.trainingFailed(state, err.message);
-      },
-    ).finally(() => {
-      if (this.keys.get(key) === state) {
-        state.pending = undefined;
-        this.opts.onTrainingSettled?.(key);
-      }
-    });
+    result
+      .then(
+        (r) => {
+          if (stale()) disposeResult(r);
+          else this.install(context, r);
+        },
+        (err: unknown) => {
+          if (!stale()) this.trainingFailed(state, messageOf(err));
+        },
+      )
+      .catch((err: unknown) => {
+        // install() or trainingFailed() threw: the key keeps its previous model, and a retry is due.
+        this.opts.logger?.error({ key, err: messageOf(err) }, 'a finished training could not be put in service');
+      })
+      .finally(() => {
+        if (this.keys.get(key) === state) {
+          state.pending = undefined;
+          this.opts.onTrainingSettled?.(key);
+        }
+      })
+      .catch((err: unknown) => this.opts.logger?.error({ key, err: messageOf(err) }, 'reconciling after a training failed'));
     return false;
   }
 
@@ -402,7 +433,15 @@ export class ModelManager {
       state.events.push({ type: 'PersistFailed', message: `the trained model could not be exported: ${(err as Error).message}` });
       return;
     }
-    persistence.save(record).catch((err: Error) => state.events.push({ type: 'PersistFailed', message: err.message }));
+    persistence.save(record).catch((err: unknown) => state.events.push({ type: 'PersistFailed', message: messageOf(err) }));
+  }
+
+  /** Takes a restored model out of service for good: removed from the store, so the key trains afresh. */
+  private discardRestored(state: KeyState, serving: Serving, problem: string, persistence: ModelPersistence | undefined): void {
+    const reason = `the restored ${serving.model} model does not fit the current history: ${problem}`;
+    this.drop(state);
+    state.events.push({ type: 'RestoreDiscarded', model: serving.model, message: `${reason}; training afresh` });
+    persistence?.discard(reason).catch((err: unknown) => state.events.push({ type: 'PersistFailed', message: `could not remove the discarded model: ${messageOf(err)}` }));
   }
 
   private trainingFailed(state: KeyState, message: string): void {
@@ -436,6 +475,31 @@ export class ModelManager {
     if (state.serving) disposeServing(state.serving);
     state.serving = undefined;
   }
+}
+
+/** Why a restored model (or its drift fallback) must not serve `series`, or undefined when both may. */
+function restoredModelProblem(serving: Serving, series: Series, steps: number, quantiles: number[]): string | undefined {
+  const check = (label: string, forecaster: Forecaster): string | undefined => {
+    try {
+      const problem = implausibleForecast(forecaster.predict(steps, quantiles), series, steps);
+      return problem && `${label}: ${problem}`;
+    } catch (err) {
+      return `${label} cannot forecast it: ${messageOf(err)}`;
+    }
+  };
+  const own = check(serving.model, serving.forecaster);
+  if (own || !serving.driftFallback) return own;
+  const fallback = serving.driftFallback;
+  try {
+    fallback.forecaster.update(series);
+  } catch (err) {
+    return `its drift fallback ${fallback.model} cannot follow it: ${messageOf(err)}`;
+  }
+  return check(`its drift fallback ${fallback.model}`, fallback.forecaster);
+}
+
+function messageOf(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
 }
 
 function disposeServing(s: Serving): void {

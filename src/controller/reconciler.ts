@@ -9,7 +9,7 @@ import { decide } from '../decision/decide.js';
 import { DecisionHistory } from '../decision/history.js';
 import type { Decision, MetricInput } from '../decision/types.js';
 import type { Forecast } from '../forecast/types.js';
-import { TargetError } from '../kube/errors.js';
+import { apiErrorMessage, apiStatusCode, TargetError } from '../kube/errors.js';
 import type { EventRecorder } from '../kube/events.js';
 import type { AutoscalerIndex } from '../kube/hpa-index.js';
 import type { StartupHistory } from '../kube/pod-startups.js';
@@ -17,13 +17,21 @@ import type { ScaleClient, TargetScale } from '../kube/scale.js';
 import type { StatusWriter } from '../kube/status-writer.js';
 import { scalerLogger } from '../observability/logger.js';
 import type { OperatorMetrics } from '../observability/metrics.js';
-import { PrometheusAuthError, PrometheusQueryError, PrometheusUnavailableError } from '../prometheus/errors.js';
+import {
+  PrometheusAuthError,
+  PrometheusQueryError,
+  PrometheusRedirectError,
+  PrometheusResponseTooLargeError,
+  PrometheusTooManySeriesError,
+  PrometheusUnavailableError,
+} from '../prometheus/errors.js';
 import { mergeConditions, newlyBad, type ConditionUpdate } from './conditions.js';
 import type { HistoryCache, RangeSource } from './history-cache.js';
 import { leadTimeInEffect } from './lead-time.js';
 import type { ModelStore } from '../kube/model-store.js';
 import type { ModelManager, ModelOutcome, ModelPersistence } from './models.js';
 import { PrometheusConfigError } from './prometheus-provider.js';
+import { PromQLEnforceError } from '../prometheus/enforce-label.js';
 import {
   forecastAbsPctError,
   forecastSteps,
@@ -40,13 +48,15 @@ export interface ReconcilerDeps {
   status: StatusWriter;
   events: EventRecorder;
   autoscalers: AutoscalerIndex;
-  /** Observed pod start-ups, from which `leadTime: Auto` is learned. */
-  podStartups: StartupHistory;
+  /** Observed pod start-ups, from which `leadTime: Auto` is learned; none: learning is off (--no-learn-lead-time). */
+  podStartups?: StartupHistory;
   prometheus: { clientFor(namespace: string, cfg: ScalerConfig): Promise<RangeSource> };
   models: ModelManager;
   /** Where trained models are kept across operator restarts; none: they are kept in memory only. */
   modelStore?: ModelStore;
   history: HistoryCache;
+  /** How long one reconcile may wait for Prometheus in all. Default 30 s. */
+  prometheusDeadlineMs?: number;
   metrics: OperatorMetrics;
   logger: Logger;
   now: () => number;
@@ -74,7 +84,12 @@ interface ScalerMemory {
   metrics: Map<string, MetricMemory>;
 }
 
-type MetricProblem = { reason: 'InvalidQuery' | 'PrometheusUnavailable' | 'PrometheusAuth' | 'PrometheusConfig' | 'NoData'; message: string };
+type MetricProblem = {
+  reason: 'InvalidQuery' | 'PrometheusUnavailable' | 'PrometheusAuth' | 'PrometheusConfig' | 'TooManySeries' | 'PrometheusResponseTooLarge' | 'NoData';
+  message: string;
+};
+
+const DEFAULT_PROMETHEUS_DEADLINE_MS = 30_000;
 
 export class Reconciler {
   private readonly memory = new Map<string, ScalerMemory>();
@@ -87,7 +102,9 @@ export class Reconciler {
     this.memory.delete(key);
     this.deps.history.forget(`${key}/`);
     this.deps.models.forget(`${key}/`);
-    void this.deps.metrics.forgetScaler(namespace, name);
+    this.deps.metrics.forgetScaler(namespace, name).catch((err: unknown) => {
+      this.deps.logger.warn({ namespace, scaler: name, err: (err as Error)?.message ?? String(err) }, 'could not remove the metrics of a deleted scaler');
+    });
   }
 
   async reconcile(key: string): Promise<ReconcileResult> {
@@ -155,10 +172,11 @@ export class Reconciler {
 
     const lead = leadTimeInEffect({
       fixedMs: cfg.scaling.leadTimeMs,
-      startupsMs: cfg.scaling.leadTimeMs === null && target.selector ? this.deps.podStartups.startupsFor(namespace, target.selector) : undefined,
+      startupsMs: cfg.scaling.leadTimeMs === null && target.selector ? this.deps.podStartups?.startupsFor(namespace, target.selector) : undefined,
       defaultMs: DEFAULT_LEAD_TIME_MS,
       intervalMs: cfg.intervalMs,
       stepMs: cfg.forecast.stepMs,
+      learning: this.deps.podStartups !== undefined,
     });
     const leadTimeMs = lead.leadTimeMs;
     report.status.leadTime = formatDuration(leadTimeMs);
@@ -232,6 +250,8 @@ export class Reconciler {
       for (const m of cfg.metrics) problems.set(m.name, { reason: 'PrometheusConfig', message: err.message });
     }
     const quantiles = requestedQuantiles(cfg);
+    // One deadline for every query of this reconcile: a slow server cannot hold a worker longer.
+    const deadline = AbortSignal.timeout(this.deps.prometheusDeadlineMs ?? DEFAULT_PROMETHEUS_DEADLINE_MS);
     for (const m of cfg.metrics) {
       if (!source) {
         inputs.push({ name: m.name });
@@ -240,7 +260,7 @@ export class Reconciler {
       const labels = { namespace, scaler: name, metric: m.name };
       let series;
       try {
-        series = await this.deps.history.load(`${key}/${m.name}`, source, m.query, now, cfg.forecast.historyMs, cfg.forecast.stepMs);
+        series = await this.deps.history.load(`${key}/${m.name}`, source, m.query, now, cfg.forecast.historyMs, cfg.forecast.stepMs, deadline);
       } catch (err) {
         const problem = metricProblem(err);
         if (!problem) throw err;
@@ -333,6 +353,9 @@ export class Reconciler {
           break;
         case 'PersistFailed':
           log.warn({ metric, err: e.message }, 'trained model not persisted');
+          break;
+        case 'RestoreDiscarded':
+          log.warn({ metric, model: e.model, reason: e.message }, 'restored model discarded');
           break;
         case 'TrainingFailed':
           this.deps.metrics.trainings.inc({ outcome: 'failure' });
@@ -433,7 +456,23 @@ export class Reconciler {
 
   private async finish(scaler: PredictiveScaler, report: StatusReport, log: Logger): Promise<void> {
     const previous = scaler.status?.conditions;
-    const written = await this.deps.status.update(scaler, (current) => report.statusFor(current));
+    let written: boolean;
+    try {
+      written = await this.deps.status.update(scaler, (current) => report.statusFor(current));
+    } catch (err) {
+      // 422: the API server validates the whole object on a status write, so a stored spec that the
+      // CRD's rules cannot evaluate (a value of the wrong type) blocks every status. An Event is then
+      // the only place the user can read why; the error still backs the scaler off.
+      if (apiStatusCode(err) === 422) {
+        await this.deps.events.record(scaler, {
+          type: 'Warning',
+          reason: 'StatusRejected',
+          action: 'Reconcile',
+          note: `the API server refused this scaler's status, so the spec holds a value its rules cannot check (fix the spec): ${apiErrorMessage(err).slice(0, 500)}`,
+        });
+      }
+      throw err;
+    }
     const next = report.statusFor(scaler, true)!.conditions ?? [];
     if (!written) return;
     for (const c of newlyBad(previous, next)) {
@@ -474,6 +513,10 @@ const LIMIT_REASON: Record<string, string> = {
 
 function metricProblem(err: unknown): MetricProblem | undefined {
   if (err instanceof PrometheusQueryError) return { reason: 'InvalidQuery', message: err.message };
+  if (err instanceof PromQLEnforceError) return { reason: 'InvalidQuery', message: `the query cannot be confined to this namespace: ${err.message}` };
+  if (err instanceof PrometheusTooManySeriesError) return { reason: 'TooManySeries', message: err.message };
+  if (err instanceof PrometheusResponseTooLargeError) return { reason: 'PrometheusResponseTooLarge', message: err.message };
+  if (err instanceof PrometheusRedirectError) return { reason: 'PrometheusConfig', message: err.message };
   if (err instanceof PrometheusUnavailableError) return { reason: 'PrometheusUnavailable', message: err.message };
   if (err instanceof PrometheusAuthError) return { reason: 'PrometheusAuth', message: err.message };
   return undefined;

@@ -21,7 +21,7 @@ import { buildNetwork, copyWeights, corrections, readWeights, weightCount, weigh
 import { evenlySpaced } from './tf/random.js';
 import { batchLoss, train, type LossName } from './tf/train.js';
 import { baseline, buildExamples, FEATURES_PER_STEP, firstOrigin, writeInputs, type WindowShape } from './tf/windows.js';
-import { checkedFloat32s, checkedList, encodeFloat32, incompatible, StateFields } from './state-codec.js';
+import { checkedFloat32s, checkedList, encodeFloat32, incompatible, MAX_STATE_ARRAY_VALUES, MAX_STATE_LIST_ITEMS, StateFields } from './state-codec.js';
 import type { Forecast, Forecaster, ForecasterState, QuantileForecast, Seasonality, Series } from './types.js';
 
 export interface LstmOptions {
@@ -81,6 +81,8 @@ const MIN_VALIDATION_EXAMPLES = 8;
 
 /** Layout version of exportState(); bump it whenever the layout changes. */
 const STATE_FORMAT = 1;
+/** Most LSTM units an imported state may have (the default is 20). */
+const MAX_STATE_UNITS = 1024;
 
 interface History {
   series: Series;
@@ -279,11 +281,12 @@ export class LstmForecaster implements Forecaster {
   importState(state: ForecasterState): void {
     const fields = StateFields.of(state, this.name, STATE_FORMAT);
     const network = fields.nested('network');
-    const units = network.number('units', { integer: true, min: 1 });
+    // Bounded before anything is built from them: the network is sized by units and windowSteps.
+    const units = network.number('units', { integer: true, min: 1, max: MAX_STATE_UNITS });
     const shape: WindowShape = {
-      windowSteps: network.number('windowSteps', { integer: true, min: 1 }),
-      horizonSteps: network.number('horizonSteps', { integer: true, min: 1 }),
-      seasonSteps: network.number('seasonSteps', { integer: true, min: 0 }),
+      windowSteps: network.number('windowSteps', { integer: true, min: 1, max: Math.max(MIN_WINDOW_STEPS, this.options.maxWindowSteps) }),
+      horizonSteps: network.number('horizonSteps', { integer: true, min: 1, max: MAX_STATE_LIST_ITEMS }),
+      seasonSteps: network.number('seasonSteps', { integer: true, min: 0, max: MAX_STATE_ARRAY_VALUES }),
     };
     const features = network.number('featuresPerStep');
     if (features !== FEATURES_PER_STEP) throw incompatible(network.at('featuresPerStep'), `is ${features}, this version's network reads ${FEATURES_PER_STEP}`);

@@ -6,6 +6,16 @@ import { IncompatibleStateError } from './types.js';
 
 const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
 
+/**
+ * Most values in one array of a state, and items in one list: far above any model that fits in a
+ * saved entry (256 KiB compressed), far below what could exhaust memory. A state from outside is
+ * read only within these bounds, checked before anything is decoded.
+ */
+export const MAX_STATE_ARRAY_VALUES = 262_144;
+export const MAX_STATE_LIST_ITEMS = 65_536;
+const MAX_SUMMARY_FIELDS = 64;
+const MAX_SUMMARY_STRING_LENGTH = 1024;
+
 export function encodeFloat64(values: ArrayLike<number>): string {
   const view = new DataView(new ArrayBuffer(values.length * 8));
   for (let i = 0; i < values.length; i++) view.setFloat64(i * 8, values[i], true);
@@ -36,7 +46,9 @@ export function decodeFloat32(text: unknown, path: string): Float32Array {
 
 function decodeBytes(text: unknown, path: string, width: number): DataView {
   // Buffer.from skips characters outside the alphabet, so a mangled string must be caught here.
-  if (typeof text !== 'string' || !BASE64.test(text)) throw incompatible(path, 'must be a base64 string');
+  if (typeof text !== 'string') throw incompatible(path, 'must be a base64 string');
+  if (text.length > Math.ceil((MAX_STATE_ARRAY_VALUES * width) / 3) * 4) throw incompatible(path, `holds more than ${MAX_STATE_ARRAY_VALUES} values`);
+  if (!BASE64.test(text)) throw incompatible(path, 'must be a base64 string');
   const bytes = Buffer.from(text, 'base64');
   if (bytes.byteLength % width !== 0) throw incompatible(path, `holds ${bytes.byteLength} bytes, not a whole number of ${width}-byte values`);
   return new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
@@ -129,10 +141,13 @@ export class StateFields {
   /** A flat summary: an object whose values are finite numbers, booleans or strings. */
   summary(name: string): Record<string, number | boolean | string> {
     const fields = this.nested(name);
-    for (const key of Object.keys(fields.record)) {
+    const keys = Object.keys(fields.record);
+    if (keys.length > MAX_SUMMARY_FIELDS) throw incompatible(this.at(name), `holds ${keys.length} fields, at most ${MAX_SUMMARY_FIELDS} are read`);
+    for (const key of keys) {
       const value = fields.record[key];
-      const ok = typeof value === 'boolean' || typeof value === 'string' || (typeof value === 'number' && Number.isFinite(value));
-      if (!ok) throw incompatible(fields.at(key), 'must be a finite number, a boolean or a string');
+      const ok =
+        typeof value === 'boolean' || (typeof value === 'string' && value.length <= MAX_SUMMARY_STRING_LENGTH) || (typeof value === 'number' && Number.isFinite(value));
+      if (!ok) throw incompatible(fields.at(key), `must be a finite number, a boolean or a string of at most ${MAX_SUMMARY_STRING_LENGTH} characters`);
     }
     return { ...(fields.record as Record<string, number | boolean | string>) };
   }
@@ -154,6 +169,7 @@ export function checkedFloat32s(text: unknown, path: string, rule: ArrayRule = {
 
 export function checkedList(value: unknown, path: string, length?: number): unknown[] {
   if (!Array.isArray(value)) throw incompatible(path, 'must be a list');
+  if (value.length > MAX_STATE_LIST_ITEMS) throw incompatible(path, `holds ${value.length} items, at most ${MAX_STATE_LIST_ITEMS} are read`);
   if (length !== undefined && value.length !== length) throw incompatible(path, `holds ${value.length} items, expected ${length}`);
   return value;
 }

@@ -21,8 +21,13 @@ export const REPORTING_CONTROLLER = 'autoscaling.prescale.dev/operator';
 
 /** Unique per event, like client-go's `<object>.<unix nanoseconds in hex>`. */
 export function eventName(objectName: string, timeMs: number): string {
-  return `${objectName}.${(BigInt(timeMs) * 1_000_000n).toString(16)}${randomBytes(2).toString('hex')}`;
+  const suffix = `.${(BigInt(timeMs) * 1_000_000n).toString(16)}${randomBytes(2).toString('hex')}`;
+  // An object name may use all 253 characters; the Event's name must fit in them with the suffix.
+  const prefix = objectName.slice(0, MAX_NAME_LENGTH - suffix.length).replace(/[-.]+$/, '');
+  return `${prefix}${suffix}`;
 }
+
+const MAX_NAME_LENGTH = 253;
 
 export class KubeEventRecorder implements EventRecorder {
   private readonly api: EventsV1Api;

@@ -3,6 +3,8 @@
 // envelope per metric in binaryData. The metrics of one scaler train and save independently, so
 // writes to one ConfigMap are queued within this store, and are read-modify-write on resourceVersion,
 // retried on conflict, against any other writer (another operator replica, a user with kubectl).
+// Entries are signed with the operator's key (model-signing-key.ts); one that does not verify is
+// removed and reported as discarded, so the model trains afresh.
 import { CoreV1Api, type KubeConfig, type V1ConfigMap, type V1ObjectMeta, type V1OwnerReference } from '@kubernetes/client-node';
 import { API_VERSION, GROUP, KIND } from '../api/types.js';
 import { apiErrorMessage, isConflict, isForbidden, isNotFound } from './errors.js';
@@ -13,8 +15,10 @@ import {
   entryKey,
   modelConfigMapName,
   scalerLabelValue,
+  type EntryBinding,
   type ModelRecord,
 } from './model-envelope.js';
+import type { SigningKeySource } from './model-signing-key.js';
 
 export type { ModelRecord } from './model-envelope.js';
 
@@ -37,6 +41,8 @@ export interface ModelStore {
 export interface ModelStoreOptions {
   /** Written into every entry, to tell which operator wrote a model. */
   operatorVersion: string;
+  /** The HMAC key entries are signed and verified with. */
+  signingKey: SigningKeySource;
   /** Largest compressed entry saved. Default 256 KiB. */
   maxEntryBytes?: number;
   /** Largest ConfigMap data (all entries) written; the API server refuses more than 1 MiB. Default 900 KiB. */
@@ -101,7 +107,7 @@ export class ConfigMapModelStore implements ModelStore {
     }
     const stored = configMap.binaryData?.[key];
     if (stored === undefined) return { missing: true };
-    const decoded = await decodeEntry(Buffer.from(stored, 'base64'));
+    const decoded = await decodeEntry(Buffer.from(stored, 'base64'), await this.options.signingKey.key(), bindingOf(scaler, metric));
     if (decoded.ok) return { record: decoded.record, savedAt: decoded.savedAt };
     const reason = `model for metric ${metric} in ${configMapRef(scaler)}: ${decoded.reason}`;
     try {
@@ -114,7 +120,8 @@ export class ConfigMapModelStore implements ModelStore {
 
   async save(scaler: ScalerRef, metric: string, record: ModelRecord): Promise<SaveResult> {
     const key = entryKey(metric);
-    const entry = await encodeEntry(record, { operatorVersion: this.options.operatorVersion, savedAt: this.now().toISOString() });
+    const meta = { operatorVersion: this.options.operatorVersion, savedAt: this.now().toISOString() };
+    const entry = await encodeEntry(record, meta, await this.options.signingKey.key(), bindingOf(scaler, metric));
     if (entry.length > this.maxEntryBytes) {
       return { skipped: `model for metric ${metric} is ${entry.length} bytes compressed, over the ${this.maxEntryBytes}-byte limit per entry; not saved` };
     }
@@ -275,6 +282,10 @@ function ownershipOf(configMap: V1ConfigMap, scaler: ScalerRef): Ownership {
 function ownerUid(configMap: V1ConfigMap): string | undefined {
   const owner = configMap.metadata?.ownerReferences?.find((ref) => ref.kind === KIND && ref.apiVersion.split('/')[0] === GROUP);
   return owner?.uid;
+}
+
+function bindingOf(scaler: ScalerRef, metric: string): EntryBinding {
+  return { namespace: scaler.namespace, scaler: scaler.name, uid: scaler.uid, metric };
 }
 
 function configMapRef(scaler: ScalerRef): string {

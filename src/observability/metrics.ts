@@ -50,6 +50,8 @@ export interface OperatorMetrics {
   tfjsBackend: Gauge<'backend'>;
   /** Event-loop delay of the operator's main thread (p99 over the scrape interval). */
   eventLoopLag: Gauge;
+  /** Promise rejections no code handled: logged and counted instead of crashing the process. */
+  unhandledRejections: Counter;
   /** Removes every series labelled with this scaler, e.g. after the scaler was deleted. */
   forgetScaler(namespace: string, scaler: string): Promise<void>;
 }
@@ -205,6 +207,12 @@ export function createOperatorMetrics(registry: Registry, sources: MetricSources
     },
   });
 
+  const unhandledRejections = new Counter({
+    name: 'prescale_unhandled_rejections_total',
+    help: 'Promise rejections that no code handled; each is a bug, logged with its stack. The operator keeps running.',
+    registers,
+  });
+
   const perScaler: LabelledSeries[] = [
     modelLiveMase,
     modelDrift,
@@ -250,6 +258,7 @@ export function createOperatorMetrics(registry: Registry, sources: MetricSources
     trainingRunning,
     tfjsBackend,
     eventLoopLag,
+    unhandledRejections,
     forgetScaler,
   };
 }

@@ -10,6 +10,7 @@ import { ModelManager } from '../controller/models.js';
 import { WorkerPoolTrainer } from '../controller/training/worker-pool.js';
 import { selectBackend } from '../forecast/tf/backend.js';
 import { ConfigMapModelStore } from '../kube/model-store.js';
+import { SecretSigningKey } from '../kube/model-signing-key.js';
 import { kubeSecretReader, PrometheusProvider } from '../controller/prometheus-provider.js';
 import { Reconciler } from '../controller/reconciler.js';
 import { KubeEventRecorder } from '../kube/events.js';
@@ -20,6 +21,8 @@ import { KubeScaleClient } from '../kube/scale.js';
 import { KubeStatusWriter } from '../kube/status-writer.js';
 import type { Logger } from '../observability/logger.js';
 import { createOperatorMetrics } from '../observability/metrics.js';
+import { guardUnhandledRejections } from '../observability/process-guard.js';
+import { secureMetrics } from '../observability/secure-metrics.js';
 import { startHttpServers, type HttpServers } from '../observability/server.js';
 
 export interface OperatorOptions {
@@ -27,7 +30,19 @@ export interface OperatorOptions {
   logger: Logger;
   namespace?: string;
   prometheusUrl?: string;
+  /** URL prefixes spec.prometheus.url may name; default: prometheusUrl alone. */
+  prometheusUrlAllowlist?: string[];
+  /** Honour spec.prometheus.authSecretRef (Secrets labelled for it only). Default false. */
+  prometheusAuthSecrets?: boolean;
+  /** Inject `<label>="<scaler's namespace>"` into every selector of every query. */
+  enforceNamespaceLabel?: string;
+  /** How long one reconcile may wait for Prometheus in all. Default 30 s. */
+  reconcileTimeoutMs?: number;
   metricsBindAddress: string;
+  /** Serve /metrics over HTTPS to authenticated, authorized clients only (TokenReview + SubjectAccessReview). */
+  metricsSecure?: boolean;
+  /** tls.crt and tls.key for metricsSecure; a self-signed certificate is made at start without it. */
+  metricsCertDir?: string;
   healthProbeBindAddress: string;
   leaderElect: boolean;
   leaderElectionNamespace: string;
@@ -41,6 +56,13 @@ export interface OperatorOptions {
   trainingWorkerScript?: URL | string;
   /** Keep trained models in a ConfigMap per scaler so a restart does not start cold. Default true. */
   persistModels?: boolean;
+  /** The Secret holding the HMAC key of saved models, in the operator's own namespace; created if missing. */
+  modelSigningSecret?: { namespace: string; name: string };
+  /**
+   * Watch pods to learn `leadTime: Auto` from their start-up times. Default true; false (--no-learn-lead-time)
+   * starts no pod informer, so the operator needs no rights on pods, and Auto uses the default lead time.
+   */
+  learnLeadTime?: boolean;
   /** Reported in saved models, to tell which version wrote them. */
   version: string;
   /** Lease timings; defaults are client-go's (15 s, 10 s, 2 s). */
@@ -70,6 +92,7 @@ export async function startOperator(o: OperatorOptions): Promise<RunningOperator
   const models = new ModelManager({
     now,
     trainer,
+    logger: log,
     onTrained: (model, seconds) => metrics.modelTrainingDuration.observe({ model }, seconds),
     // The metric's scaler is reconciled again as soon as its new model can serve.
     onTrainingSettled: (modelKey) => controller?.enqueue(modelKey.split('/').slice(0, 2).join('/')),
@@ -83,11 +106,13 @@ export async function startOperator(o: OperatorOptions): Promise<RunningOperator
     },
   });
   metrics.tfjsBackend.set({ backend: backend.name }, 1);
+  const unguardRejections = guardUnhandledRejections({ target: process, logger: log, onRejection: () => metrics.unhandledRejections.inc() });
   const identity = `${hostname()}-${randomBytes(4).toString('hex')}`;
 
   const informer = scalerInformer(o.kubeConfig, log, o.namespace);
   const hpas = new HpaInformerIndex(o.kubeConfig, log, o.namespace);
-  const podStartups = new PodStartupInformer(o.kubeConfig, log, o.namespace);
+  const podStartups = o.learnLeadTime === false ? undefined : new PodStartupInformer(o.kubeConfig, log, o.namespace);
+  if (!podStartups) log.info('--no-learn-lead-time: pods are not watched; leadTime: Auto uses the default lead time');
   const reconciler = new Reconciler({
     getScaler: (ns, name) => informer.cache.get(name, ns),
     scale: new KubeScaleClient(o.kubeConfig),
@@ -97,13 +122,25 @@ export async function startOperator(o: OperatorOptions): Promise<RunningOperator
     podStartups,
     prometheus: new PrometheusProvider({
       defaultUrl: o.prometheusUrl,
+      allowlist: o.prometheusUrlAllowlist,
+      authSecrets: o.prometheusAuthSecrets ?? false,
       readSecret: kubeSecretReader(o.kubeConfig),
+      enforceNamespaceLabel: o.enforceNamespaceLabel,
+      now,
       clientOptions: {
         onQuery: (seconds, outcome) => metrics.prometheusQueryDuration.observe({ outcome }, seconds),
       },
     }),
+    prometheusDeadlineMs: o.reconcileTimeoutMs,
     models,
-    ...(o.persistModels === false ? {} : { modelStore: new ConfigMapModelStore(o.kubeConfig, { operatorVersion: o.version }) }),
+    ...(o.persistModels === false
+      ? {}
+      : {
+          modelStore: new ConfigMapModelStore(o.kubeConfig, {
+            operatorVersion: o.version,
+            signingKey: new SecretSigningKey(o.kubeConfig, o.modelSigningSecret ?? { namespace: 'prescale-system' }),
+          }),
+        }),
     history: new HistoryCache(),
     metrics,
     logger: log,
@@ -112,17 +149,21 @@ export async function startOperator(o: OperatorOptions): Promise<RunningOperator
   controller = new Controller({ informer, reconciler, concurrency: o.concurrency, logger: log, metrics });
 
   let synced = false;
+  // Set when the leader-election loop died: the replica could never lead again, so it reports
+  // itself unhealthy and the kubelet restarts it.
+  let leaderElectionFailure: string | undefined;
   const servers = await startHttpServers({
     metricsAddress: o.metricsBindAddress,
     probeAddress: o.healthProbeBindAddress,
     registry,
     logger: log,
-    isHealthy: () => true,
+    secureMetrics: o.metricsSecure ? await secureMetrics(o.kubeConfig, o.metricsCertDir, log, now) : undefined,
+    isHealthy: () => (leaderElectionFailure === undefined ? true : { reason: `leader election stopped: ${leaderElectionFailure}` }),
     isReady: () => (synced ? true : { reason: 'informer caches have not synced yet' }),
   });
   log.info({ metrics: servers.metrics, probes: servers.probes, identity, namespace: o.namespace ?? '(all)' }, 'prescale operator starting');
 
-  await Promise.all([informer.start(), hpas.informer.start(), podStartups.informer.start()]);
+  await Promise.all([informer.start(), hpas.informer.start(), podStartups?.informer.start()]);
   synced = true;
   log.info('informer caches synced');
 
@@ -157,7 +198,14 @@ export async function startOperator(o: OperatorOptions): Promise<RunningOperator
         });
         await controller.stop();
       }
-    })();
+    })()
+      .catch(async (err: unknown) => {
+        leaderElectionFailure = (err as Error)?.message ?? String(err);
+        metrics.leader.set(0);
+        log.error({ err }, 'leader election failed; reporting unhealthy so the pod is restarted');
+        await controller.stop();
+      })
+      .catch((err: unknown) => log.error({ err }, 'could not stop reconciling after leader election failed'));
   } else {
     metrics.leader.set(1);
     controller.start();
@@ -172,10 +220,11 @@ export async function startOperator(o: OperatorOptions): Promise<RunningOperator
       await controller.stop();
       await elector?.release();
       await campaign;
-      await Promise.all([informer.stop(), hpas.informer.stop(), podStartups.informer.stop()]);
+      await Promise.all([informer.stop(), hpas.informer.stop(), podStartups?.informer.stop()]);
       await models.close();
       loopDelay.disable();
       await servers.close();
+      unguardRejections();
       log.info('stopped');
     },
   };

@@ -5,6 +5,7 @@ import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import {
   ApiextensionsV1Api,
+  CustomObjectsApi,
   KubernetesObjectApi,
   loadAllYaml,
   PatchStrategy,
@@ -12,6 +13,7 @@ import {
   type KubernetesObject,
 } from '@kubernetes/client-node';
 import { parse } from 'yaml';
+import { GROUP, PLURAL, VERSION, type PredictiveScaler } from '../../src/api/types.js';
 
 export const FIELD_MANAGER = 'prescale-tests';
 
@@ -145,4 +147,24 @@ function readPath(path: string): string {
 
 function isObjectList<T extends KubernetesObject>(source: string | string[] | readonly T[]): source is readonly T[] {
   return Array.isArray(source) && source.length > 0 && typeof source[0] === 'object';
+}
+
+/** Creates the smallest valid PredictiveScaler of Deployment `target` and returns it as stored. */
+export async function createMinimalScaler(kc: KubeConfig, namespace: string, name: string, target = 'web'): Promise<PredictiveScaler> {
+  return (await kc.makeApiClient(CustomObjectsApi).createNamespacedCustomObject({
+    group: GROUP,
+    version: VERSION,
+    plural: PLURAL,
+    namespace,
+    body: {
+      apiVersion: `${GROUP}/${VERSION}`,
+      kind: 'PredictiveScaler',
+      metadata: { name },
+      spec: {
+        scaleTargetRef: { apiVersion: 'apps/v1', kind: 'Deployment', name: target },
+        maxReplicas: 10,
+        metrics: [{ name: 'rps', query: 'sum(rate(http_requests_total[1m]))', targetPerReplica: '40' }],
+      },
+    },
+  })) as PredictiveScaler;
 }

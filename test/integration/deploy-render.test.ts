@@ -1,18 +1,20 @@
 // Everything under deploy/ as a cluster and Grafana would see it: every kustomization directory
 // (found, not listed, so a new overlay is covered without touching this file) renders with the
 // kubectl the tests build and is accepted by a real kube-apiserver (server-side dry run, strict field
-// validation); the rendered objects keep the invariants the operator relies on; the Grafana dashboard
-// queries only metrics the operator registers, in valid PromQL; and the GitOps examples point at an
-// overlay that exists.
+// validation); so does every kustomize Component under deploy/components/, applied to the base on
+// its own and all of them together to the base and to the production overlay; the rendered objects
+// keep the invariants the operator relies on (RBAC and flags agree, NetworkPolicies admit only
+// scrapes); the Grafana dashboard queries only metrics the operator registers, in valid PromQL; and
+// the GitOps examples point at an overlay that exists.
 import { execFile, spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { Registry } from 'prom-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parseAllDocuments, stringify } from 'yaml';
+import { parse, parseAllDocuments, stringify } from 'yaml';
 import { createOperatorMetrics } from '../../src/observability/metrics.js';
 import { startControlPlane, type ControlPlane } from '../helpers/envtest.js';
 import { applyManifests } from '../helpers/manifests.js';
@@ -42,8 +44,50 @@ function kustomizationDirs(dir: string): string[] {
   return [...found, ...children.flatMap(kustomizationDirs)];
 }
 
-const DIRS = kustomizationDirs(DEPLOY);
 const label = (dir: string): string => relative(ROOT, dir) || '.';
+
+function kustomizationOf(dir: string): Record<string, unknown> {
+  const file = KUSTOMIZATION_FILES.map((f) => join(dir, f)).find((f) => existsSync(f))!;
+  return (parse(readFileSync(file, 'utf8')) ?? {}) as Record<string, unknown>;
+}
+const isComponent = (dir: string): boolean => kustomizationOf(dir).kind === 'Component';
+
+/** What kubectl kustomize renders: a directory under deploy/, or a wrapper applying components to one. */
+interface Build {
+  name: string;
+  dir: string;
+}
+
+const FOUND = kustomizationDirs(DEPLOY);
+const COMPONENTS = FOUND.filter(isComponent);
+const DIRS = FOUND.filter((dir) => !isComponent(dir));
+
+// A Component does not render on its own: a wrapper kustomization (in a temp dir, paths relative,
+// as kustomize requires) applies it to a directory. Removed after the run.
+const WRAPPERS = mkdtempSync(join(tmpdir(), 'prescale-components-'));
+afterAll(() => rmSync(WRAPPERS, { recursive: true, force: true }));
+function withComponents(name: string, target: string, components: string[]): Build {
+  const dir = join(WRAPPERS, `${readdirSync(WRAPPERS).length}`);
+  mkdirSync(dir);
+  const kustomization = {
+    apiVersion: 'kustomize.config.k8s.io/v1beta1',
+    kind: 'Kustomization',
+    resources: [relative(dir, target)],
+    components: components.map((c) => relative(dir, c)),
+  };
+  writeFileSync(join(dir, 'kustomization.yaml'), stringify(kustomization));
+  return { name, dir };
+}
+const BASE = join(DEPLOY, 'base');
+const componentsOf = (dir: string): string[] => ((kustomizationOf(dir).components ?? []) as string[]).map((c) => resolve(dir, c));
+const notIn = (dir: string) => COMPONENTS.filter((c) => !componentsOf(dir).includes(c));
+const BUILDS: Build[] = [
+  ...DIRS.map((dir) => ({ name: label(dir), dir })),
+  ...COMPONENTS.map((c) => withComponents(`deploy/base + ${label(c)}`, BASE, [c])),
+  withComponents('deploy/base + every component', BASE, notIn(BASE)),
+  withComponents('deploy/overlays/production + every component', PRODUCTION, notIn(PRODUCTION)),
+];
+const buildCases = BUILDS.map((b) => [b.name, b] as const);
 
 interface RunResult {
   code: number | null;
@@ -91,10 +135,10 @@ function render(dir: string): Promise<RunResult> {
 }
 
 /** The rendered objects of a kustomization; throws with kubectl's message when it does not render. */
-async function rendered(dir: string): Promise<K8sObject[]> {
+async function rendered(dir: string, name = label(dir)): Promise<K8sObject[]> {
   const result = await render(dir);
-  if (result.code !== 0) throw new Error(`kubectl kustomize ${label(dir)} failed: ${result.stderr}`);
-  return parseObjects(result.stdout, label(dir));
+  if (result.code !== 0) throw new Error(`kubectl kustomize ${name} failed: ${result.stderr}`);
+  return parseObjects(result.stdout, name);
 }
 
 function containersOf(deployment: K8sObject): Array<{ name: string; image: string; args?: string[] }> {
@@ -103,17 +147,25 @@ function containersOf(deployment: K8sObject): Array<{ name: string; image: strin
 }
 
 describe('the kustomization directories under deploy/', () => {
-  it('are found by walking deploy/, including the base, the optional add-ons, the dashboard and the production overlay', () => {
+  it('are found by walking deploy/, including the base, the optional add-ons, the dashboard, the production overlay and the components', () => {
     expect(DIRS.map(label)).toEqual(
       expect.arrayContaining(['deploy', 'deploy/base', 'deploy/optional', 'deploy/grafana', 'deploy/overlays/production']),
     );
+    expect(COMPONENTS.map(label)).toEqual(
+      expect.arrayContaining([
+        'deploy/components/network-policy',
+        'deploy/components/network-policy-egress',
+        'deploy/components/prometheus-auth-secrets',
+        'deploy/components/without-learned-lead-time',
+      ]),
+    );
   });
 
-  it.each(DIRS.map((dir) => [label(dir), dir]))('%s renders with kubectl kustomize', async (_name, dir) => {
+  it.each(buildCases)('%s renders with kubectl kustomize', async (name, { dir }) => {
     const result = await render(dir);
     expect(result.stderr).toBe('');
     expect(result.code).toBe(0);
-    const objects = parseObjects(result.stdout, label(dir));
+    const objects = parseObjects(result.stdout, name);
     expect(objects.length).toBeGreaterThan(0);
     for (const o of objects) {
       expect(o.apiVersion, describeObject(o)).toBeTruthy();
@@ -123,11 +175,11 @@ describe('the kustomization directories under deploy/', () => {
 
   it('every Deployment with more than one replica elects a leader (--leader-elect)', async () => {
     let multiReplica = 0;
-    for (const dir of DIRS) {
-      for (const d of (await rendered(dir)).filter((o) => o.kind === 'Deployment')) {
+    for (const { name, dir } of BUILDS) {
+      for (const d of (await rendered(dir, name)).filter((o) => o.kind === 'Deployment')) {
         if (((d.spec as { replicas?: number }).replicas ?? 1) <= 1) continue;
         multiReplica++;
-        for (const c of containersOf(d)) expect(c.args, `${label(dir)}: ${describeObject(d)} container ${c.name}`).toContain('--leader-elect');
+        for (const c of containersOf(d)) expect(c.args, `${name}: ${describeObject(d)} container ${c.name}`).toContain('--leader-elect');
       }
     }
     // The production overlay runs a warm standby, so the check above is never vacuous.
@@ -135,11 +187,11 @@ describe('the kustomization directories under deploy/', () => {
   });
 
   it('every prescale image is pinned to a version tag or a digest', async () => {
-    for (const dir of DIRS) {
-      for (const d of (await rendered(dir)).filter((o) => o.kind === 'Deployment')) {
+    for (const { name, dir } of BUILDS) {
+      for (const d of (await rendered(dir, name)).filter((o) => o.kind === 'Deployment')) {
         for (const { image } of containersOf(d)) {
           const pinned = /@sha256:[0-9a-f]{64}$/.test(image) || /:[\w][\w.-]*$/.test(image.split('/').pop()!);
-          expect(pinned && !image.endsWith(':latest'), `${label(dir)}: image ${image}`).toBe(true);
+          expect(pinned && !image.endsWith(':latest'), `${name}: image ${image}`).toBe(true);
         }
       }
     }
@@ -177,7 +229,7 @@ describe('the kustomization directories under deploy/', () => {
     expect(configMaps).toBeGreaterThan(0);
   });
 
-  it('the production overlay holds every object of the base plus the ServiceMonitor, the dashboard and a PodDisruptionBudget', async () => {
+  it('the production overlay holds every object of the base plus the ServiceMonitor, the dashboard, a PodDisruptionBudget and the ingress NetworkPolicy', async () => {
     const key = (o: K8sObject): string => `${o.kind}/${o.metadata.namespace ?? ''}/${o.metadata.name}`;
     const production = await rendered(PRODUCTION);
     const keys = production.map(key);
@@ -187,12 +239,90 @@ describe('the kustomization directories under deploy/', () => {
         'ServiceMonitor/prescale-system/prescale',
         'ConfigMap/prescale-system/prescale-grafana-dashboard',
         'PodDisruptionBudget/prescale-system/prescale',
+        'NetworkPolicy/prescale-system/prescale-ingress',
       ]),
     );
     const deployment = production.find((o) => o.kind === 'Deployment')!;
     expect((deployment.spec as { replicas: number }).replicas).toBe(2);
   });
 });
+
+describe('what the rendered manifests allow', () => {
+  // The operator's feature flags and its RBAC must move together: a flag without its right fails at
+  // run time, a right without its flag is a grant nothing uses.
+  it.each(buildCases)('%s: the operator has the rights its flags need, and no right a flag turned off', async (name, { dir }) => {
+    const objects = await rendered(dir, name);
+    const deployment = objects.find((o) => o.kind === 'Deployment' && o.metadata.name === 'prescale');
+    if (!deployment) return;
+    const args = containersOf(deployment)[0]!.args ?? [];
+    const rights = clusterRightsOf(objects, { namespace: 'prescale-system', name: 'prescale' });
+    expect(rights.has('get secrets'), `${name}: get secrets cluster-wide vs --prometheus-auth-secrets`).toBe(args.includes('--prometheus-auth-secrets'));
+    for (const verb of ['list', 'watch']) {
+      expect(rights.has(`${verb} pods`), `${name}: ${verb} pods vs --no-learn-lead-time`).toBe(!args.includes('--no-learn-lead-time'));
+    }
+  });
+
+  it('the rights are computed from the rendered roles and bindings (so the check above can fail)', async () => {
+    const base = await rendered(BASE);
+    const sa = { namespace: 'prescale-system', name: 'prescale' };
+    expect([...clusterRightsOf(base, sa)]).toEqual(expect.arrayContaining(['list pods', 'watch pods', 'patch */scale', 'update predictivescalers/status']));
+    expect(clusterRightsOf(base, sa).has('get secrets')).toBe(false);
+    const withoutBinding = base.filter((o) => !(o.kind === 'ClusterRoleBinding' && o.metadata.name === 'prescale-learned-lead-time'));
+    expect(clusterRightsOf(withoutBinding, sa).has('list pods')).toBe(false);
+    expect(clusterRightsOf(base, { namespace: 'prescale-system', name: 'someone-else' }).size).toBe(0);
+  });
+
+  it.each(buildCases)('%s: every NetworkPolicy selects the operator pods and admits ingress only to the metrics port', async (name, { dir }) => {
+    const objects = await rendered(dir, name);
+    const podLabels = objects
+      .filter((o) => o.kind === 'Deployment' && o.metadata.name === 'prescale')
+      .map((d) => (d.spec as { template: { metadata: { labels: Record<string, string> } } }).template.metadata.labels);
+    for (const policy of objects.filter((o) => o.kind === 'NetworkPolicy')) {
+      const spec = policy.spec as NetworkPolicySpec;
+      for (const labels of podLabels) {
+        expect(Object.entries(spec.podSelector.matchLabels ?? {}).every(([k, v]) => labels[k] === v), `${name}: ${describeObject(policy)} selects the operator pods`).toBe(true);
+      }
+      for (const rule of spec.ingress ?? []) {
+        // A rule without ports or without sources would admit every port, or everyone.
+        expect(rule.ports?.map((p) => p.port), `${name}: ${describeObject(policy)} ingress ports`).toEqual(['metrics']);
+        expect(rule.from?.length, `${name}: ${describeObject(policy)} ingress sources`).toBeGreaterThan(0);
+      }
+      for (const rule of spec.egress ?? []) expect(rule.ports?.length, `${name}: ${describeObject(policy)} egress to every port`).toBeGreaterThan(0);
+    }
+  });
+});
+
+interface NetworkPolicySpec {
+  podSelector: { matchLabels?: Record<string, string> };
+  ingress?: Array<{ from?: unknown[]; ports?: Array<{ port?: string | number }> }>;
+  egress?: Array<{ to?: unknown[]; ports?: Array<{ port?: string | number }> }>;
+}
+
+interface RbacRule {
+  apiGroups?: string[];
+  resources?: string[];
+  verbs: string[];
+  resourceNames?: string[];
+}
+
+/**
+ * "<verb> <resource>" for every right a ServiceAccount gets in every namespace: rules (without
+ * resourceNames) of the ClusterRoles that ClusterRoleBindings in `objects` bind it to.
+ */
+function clusterRightsOf(objects: K8sObject[], sa: { namespace: string; name: string }): Set<string> {
+  const bound = objects
+    .filter((o) => o.kind === 'ClusterRoleBinding')
+    .filter((b) => ((b.subjects ?? []) as Array<{ kind: string; name: string; namespace?: string }>).some((s) => s.kind === 'ServiceAccount' && s.name === sa.name && s.namespace === sa.namespace))
+    .map((b) => (b.roleRef as { kind: string; name: string }).name);
+  const rights = new Set<string>();
+  for (const role of objects.filter((o) => o.kind === 'ClusterRole' && bound.includes(o.metadata.name))) {
+    for (const rule of (role.rules ?? []) as RbacRule[]) {
+      if (rule.resourceNames?.length) continue;
+      for (const resource of rule.resources ?? []) for (const verb of rule.verbs) rights.add(`${verb} ${resource}`);
+    }
+  }
+  return rights;
+}
 
 describe('the rendered manifests on a real API server (kubectl apply --dry-run=server)', () => {
   let cp: ControlPlane;
@@ -229,8 +359,8 @@ describe('the rendered manifests on a real API server (kubectl apply --dry-run=s
     return run(await kubectl(), [...kubeconfigArgs, 'apply', '--dry-run=server', '--validate=strict', '-f', '-'], manifest);
   }
 
-  it.each(DIRS.map((dir) => [label(dir), dir]))('%s is accepted', async (_name, dir) => {
-    const objects = await rendered(dir);
+  it.each(buildCases)('%s is accepted', async (name, { dir }) => {
+    const objects = await rendered(dir, name);
     const result = await dryRunApply(objects);
     expect(result.stderr).toBe('');
     expect(result.code).toBe(0);
@@ -244,6 +374,8 @@ describe('the rendered manifests on a real API server (kubectl apply --dry-run=s
     ['a misspelt ServiceMonitor field', 'ServiceMonitor', (spec) => (spec.endpoints[0].honorLabel = true), 'unknown field "spec.endpoints[0].honorLabel"'],
     ['an unknown Deployment field', 'Deployment', (spec) => (spec.replica = 2), 'unknown field "spec.replica"'],
     ['a Deployment without its selector', 'Deployment', (spec) => delete spec.selector, 'spec.selector: Required value'],
+    ['a misspelt NetworkPolicy field', 'NetworkPolicy', (spec) => (spec.ingres = spec.ingress), 'unknown field "spec.ingres"'],
+    ['a NetworkPolicy port that no container could name', 'NetworkPolicy', (spec) => (spec.ingress[0].ports[0].port = 'metrics_port'), 'spec.ingress[0].ports[0].port'],
   ])('refuses the production overlay with %s', async (_what, kind, change, message) => {
     const objects = structuredClone(await rendered(PRODUCTION));
     change(objects.find((o) => o.kind === kind)!.spec as Spec);

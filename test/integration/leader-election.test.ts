@@ -1,9 +1,11 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { CoordinationV1Api } from '@kubernetes/client-node';
 import { LeaderElector, type LeaseApi } from '../../src/kube/leader-election.js';
-import { startControlPlane, type ControlPlane } from '../helpers/envtest.js';
+import { mintServiceAccountToken, startControlPlane, type ControlPlane } from '../helpers/envtest.js';
+import { applyKustomization } from '../helpers/manifests.js';
 
-const NAMESPACE = 'default';
+// The Lease namespace and the rights of deploy/: the electors run under the operator's own token.
+const NAMESPACE = 'prescale-system';
 const TIMING = { leaseDurationMs: 3_000, renewDeadlineMs: 2_000, retryPeriodMs: 500 };
 
 let plane: ControlPlane;
@@ -11,7 +13,9 @@ let api: CoordinationV1Api;
 
 beforeAll(async () => {
   plane = await startControlPlane();
-  api = plane.kubeConfig.makeApiClient(CoordinationV1Api);
+  await applyKustomization(plane.kubeConfig, 'deploy');
+  const token = await mintServiceAccountToken(plane.kubeConfig, NAMESPACE, 'prescale');
+  api = plane.tokenKubeConfig(token).makeApiClient(CoordinationV1Api);
 });
 
 afterAll(async () => {

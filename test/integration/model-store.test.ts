@@ -1,14 +1,19 @@
 // The ConfigMap model store against a real API server with RBAC on, writing with the deploy/
-// ServiceAccount's token: round trips, concurrent writers, size limits, corrupt and foreign entries.
+// ServiceAccount's token: round trips, concurrent writers, size limits, corrupt and foreign entries,
+// the signing key's Secret, and entries forged by a tenant who may only edit ConfigMaps.
 // No controller-manager runs here, so garbage collection is only checked as far as the
 // ownerReference that drives it.
 import { createHash, randomBytes } from 'node:crypto';
 import { gzipSync } from 'node:zlib';
-import { CoreV1Api, CustomObjectsApi, type KubeConfig, type V1ConfigMap } from '@kubernetes/client-node';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CoreV1Api, CustomObjectsApi, RbacAuthorizationV1Api, type KubeConfig, type V1ConfigMap } from '@kubernetes/client-node';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { GROUP, PLURAL, VERSION, type PredictiveScaler } from '../../src/api/types.js';
 import { apiStatusCode } from '../../src/kube/errors.js';
+import { toScalerConfig } from '../../src/api/config.js';
+import { ModelManager, type ModelPersistence } from '../../src/controller/models.js';
 import { modelConfigMapName } from '../../src/kube/model-envelope.js';
+import { DEFAULT_SIGNING_SECRET_NAME, SecretSigningKey, SIGNING_KEY_DATA_KEY } from '../../src/kube/model-signing-key.js';
+import { dailySine } from '../unit/forecast/fixtures.js';
 import {
   ConfigMapModelStore,
   LAST_DISCARD_ANNOTATION,
@@ -18,9 +23,10 @@ import {
   type ScalerRef,
 } from '../../src/kube/model-store.js';
 import { mintServiceAccountToken, startControlPlane, type ControlPlane } from '../helpers/envtest.js';
-import { applyKustomization, applyManifests } from '../helpers/manifests.js';
+import { applyKustomization, applyManifests, createMinimalScaler } from '../helpers/manifests.js';
 
 const NS = 'models';
+const OPERATOR_NS = 'prescale-system';
 const SAVED_AT = new Date('2026-03-02T14:00:00.000Z');
 
 let cp: ControlPlane;
@@ -36,34 +42,22 @@ beforeAll(async () => {
     { apiVersion: 'v1', kind: 'Namespace', metadata: { name: NS } },
     { apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: 'nobody', namespace: NS } },
   ]);
-  operator = cp.tokenKubeConfig(await mintServiceAccountToken(admin, 'prescale-system', 'prescale'));
+  operator = cp.tokenKubeConfig(await mintServiceAccountToken(admin, OPERATOR_NS, 'prescale'));
+  signingKey = new SecretSigningKey(operator, { namespace: OPERATOR_NS });
 });
+
+let signingKey: SecretSigningKey;
 
 afterAll(async () => {
   await cp?.close();
 });
 
 function storeFor(kc = operator, options: Partial<ConstructorParameters<typeof ConfigMapModelStore>[1]> = {}): ConfigMapModelStore {
-  return new ConfigMapModelStore(kc, { operatorVersion: '0.1.0-test', now: () => SAVED_AT, ...options });
+  return new ConfigMapModelStore(kc, { operatorVersion: '0.1.0-test', now: () => SAVED_AT, signingKey, ...options });
 }
 
 async function createScaler(name: string): Promise<ScalerRef> {
-  const created = (await admin.makeApiClient(CustomObjectsApi).createNamespacedCustomObject({
-    group: GROUP,
-    version: VERSION,
-    plural: PLURAL,
-    namespace: NS,
-    body: {
-      apiVersion: `${GROUP}/${VERSION}`,
-      kind: 'PredictiveScaler',
-      metadata: { name },
-      spec: {
-        scaleTargetRef: { apiVersion: 'apps/v1', kind: 'Deployment', name: 'web' },
-        maxReplicas: 10,
-        metrics: [{ name: 'rps', query: 'sum(rate(http_requests_total[1m]))', targetPerReplica: '40' }],
-      },
-    },
-  })) as PredictiveScaler;
+  const created = await createMinimalScaler(admin, NS, name);
   return { namespace: NS, name, uid: created.metadata.uid! };
 }
 
@@ -98,6 +92,32 @@ function holtWinters(level: number): ModelRecord {
 function incompressible(bytes: number): ModelRecord {
   return { model: 'LSTM', format: 1, weights: randomBytes(bytes).toString('hex') };
 }
+
+describe('model signing key', () => {
+  it('is created once in the operator namespace and reused by a second store instance', async () => {
+    // Two replicas starting at once: both find no Secret, one create wins, the other reads it.
+    const [one, two] = await Promise.all([new SecretSigningKey(operator, { namespace: OPERATOR_NS }).key(), new SecretSigningKey(operator, { namespace: OPERATOR_NS }).key()]);
+    expect(one.length).toBe(32);
+    expect(two.equals(one)).toBe(true);
+    const secret = await admin.makeApiClient(CoreV1Api).readNamespacedSecret({ name: DEFAULT_SIGNING_SECRET_NAME, namespace: OPERATOR_NS });
+    expect(Buffer.from(secret.data![SIGNING_KEY_DATA_KEY]!, 'base64').equals(one)).toBe(true);
+    expect(secret.immutable).toBe(true);
+
+    const scaler = await createScaler('two-replicas');
+    const first = new ConfigMapModelStore(operator, { operatorVersion: 'a', now: () => SAVED_AT, signingKey: new SecretSigningKey(operator, { namespace: OPERATOR_NS }) });
+    const second = new ConfigMapModelStore(operator, { operatorVersion: 'b', now: () => SAVED_AT, signingKey: new SecretSigningKey(operator, { namespace: OPERATOR_NS }) });
+    await first.save(scaler, 'rps', holtWinters(5));
+    expect(await second.load(scaler, 'rps')).toEqual({ record: holtWinters(5), savedAt: SAVED_AT.toISOString() });
+    const again = await admin.makeApiClient(CoreV1Api).readNamespacedSecret({ name: DEFAULT_SIGNING_SECRET_NAME, namespace: OPERATOR_NS });
+    expect(again.metadata?.uid).toBe(secret.metadata?.uid);
+    expect(again.metadata?.resourceVersion).toBe(secret.metadata?.resourceVersion);
+  });
+
+  it('cannot be read by the operator under another name than the Role allows, and says why', async () => {
+    const other = new SecretSigningKey(operator, { namespace: OPERATOR_NS, name: 'somebody-elses-secret' });
+    await expect(other.key()).rejects.toThrow(/could not get the model signing Secret prescale-system\/somebody-elses-secret: .*resourceNames/);
+  });
+});
 
 describe('ConfigMapModelStore', () => {
   it('saves and loads the models of two metrics in one ConfigMap owned by the scaler', async () => {
@@ -199,7 +219,7 @@ describe('ConfigMapModelStore', () => {
     await store.save(scaler, 'rps', holtWinters(1));
     const payload = holtWinters(1);
     const envelope = {
-      storeFormat: 2,
+      storeFormat: 3,
       operatorVersion: '9.0.0',
       savedAt: SAVED_AT.toISOString(),
       sha256: createHash('sha256').update(JSON.stringify(payload)).digest('hex'),
@@ -208,7 +228,7 @@ describe('ConfigMapModelStore', () => {
     await overwriteEntry(scaler, 'rps.json.gz', gzipSync(JSON.stringify(envelope)));
 
     const loaded = await store.load(scaler, 'rps');
-    expect((loaded as { discarded: string }).discarded).toMatch(/store format 2 written by operator 9\.0\.0/);
+    expect((loaded as { discarded: string }).discarded).toMatch(/store format 3 written by operator "9\.0\.0"/);
     expect((await readConfigMap(scaler))!.binaryData?.['rps.json.gz']).toBeUndefined();
   });
 
@@ -292,3 +312,107 @@ describe('ConfigMapModelStore', () => {
     expect((error as Error).message).toMatch(/forbidden to get ConfigMap models\/forbidden-prescale-models: .*configmaps.*deploy\/base\/clusterrole\.yaml/);
   });
 });
+
+/** A ServiceAccount in the scalers' namespace that may edit ConfigMaps there and nothing else. */
+async function configMapEditor(): Promise<KubeConfig> {
+  const rbac = admin.makeApiClient(RbacAuthorizationV1Api);
+  await applyManifests(admin, [{ apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: 'tenant', namespace: NS } }]);
+  await rbac.createNamespacedRole({
+    namespace: NS,
+    body: { metadata: { name: 'configmap-editor' }, rules: [{ apiGroups: [''], resources: ['configmaps'], verbs: ['get', 'list', 'update', 'patch', 'create'] }] },
+  });
+  await rbac.createNamespacedRoleBinding({
+    namespace: NS,
+    body: {
+      metadata: { name: 'configmap-editor' },
+      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: 'configmap-editor' },
+      subjects: [{ kind: 'ServiceAccount', name: 'tenant', namespace: NS }],
+    },
+  });
+  return cp.tokenKubeConfig(await mintServiceAccountToken(admin, NS, 'tenant'));
+}
+
+describe('entries forged by a tenant who may edit ConfigMaps', () => {
+  const cfg = toScalerConfig({
+    scaleTargetRef: { apiVersion: 'apps/v1', kind: 'Deployment', name: 'web' },
+    maxReplicas: 10,
+    metrics: [{ name: 'rps', query: 'sum(rate(http_requests_total[1m]))', targetPerReplica: '40' }],
+    forecast: { step: '5m', horizon: '1h', retrainEvery: '6h' },
+  });
+  const history = dailySine(3, 30, 2);
+  const now = Date.UTC(2026, 0, 9);
+  let tenant: KubeConfig;
+
+  beforeAll(async () => {
+    tenant = await configMapEditor();
+  });
+
+  function persistenceOf(store: ConfigMapModelStore, scaler: ScalerRef): ModelPersistence & { discarded: string[] } {
+    const discarded: string[] = [];
+    return {
+      discarded,
+      load: async () => {
+        const result = await store.load(scaler, 'rps');
+        if ('discarded' in result) discarded.push(result.discarded);
+        return 'record' in result ? result.record : undefined;
+      },
+      save: async (record) => {
+        await store.save(scaler, 'rps', record);
+      },
+      discard: (reason) => store.discard(scaler, 'rps', reason),
+    };
+  }
+
+  /** The operator trains and saves a model; returns its saved record as the tenant would read it. */
+  async function trainedScaler(name: string) {
+    const scaler = await createScaler(name);
+    const store = storeFor();
+    const original = new ModelManager({ now: () => now });
+    expect(original.forecast('k', history, cfg, 12, [0.5, 0.9], persistenceOf(store, scaler)).trained).toBe(true);
+    await vi.waitFor(async () => expect(await store.load(scaler, 'rps')).toHaveProperty('record'));
+    const record = ((await store.load(scaler, 'rps')) as { record: ModelRecord }).record;
+    return { scaler, store, record };
+  }
+
+  /** Writes an entry into the model ConfigMap with the tenant's own token. */
+  async function tenantWrites(tenant: KubeConfig, scaler: ScalerRef, entry: Buffer): Promise<void> {
+    const core = tenant.makeApiClient(CoreV1Api);
+    const current = await core.readNamespacedConfigMap({ name: modelConfigMapName(scaler.name), namespace: NS });
+    await core.replaceNamespacedConfigMap({ name: current.metadata!.name!, namespace: NS, body: { ...current, binaryData: { ...current.binaryData, 'rps.json.gz': entry.toString('base64') } } });
+  }
+
+  /** Pins the target: a level a thousand times the history's, as a tenant who wants maxReplicas would write. */
+  function pinned(record: ModelRecord): ModelRecord {
+    return { ...record, state: { ...(record.state as object), level: 1e6 }, trainedAt: now + 10 * 365 * 86_400_000 };
+  }
+
+  it.each<{ what: string; envelope: (payload: ModelRecord) => Record<string, unknown> }>([
+    {
+      what: 'built as the old code built it (store format 1, unkeyed sha256)',
+      envelope: (payload) => ({ storeFormat: 1, operatorVersion: '0.1.0', savedAt: SAVED_AT.toISOString(), sha256: createHash('sha256').update(JSON.stringify(payload)).digest('hex'), payload }),
+    },
+    {
+      what: 'in the current format with a recomputed sha256 as its MAC',
+      envelope: (payload) => ({ storeFormat: 2, operatorVersion: '0.1.0-test', savedAt: SAVED_AT.toISOString(), hmacSha256: createHash('sha256').update(JSON.stringify(payload)).digest('hex'), payload }),
+    },
+  ])('an entry $what is discarded, and the operator retrains', async ({ envelope }) => {
+    const { scaler, store, record } = await trainedScaler(`forged-${randomBytes(3).toString('hex')}`);
+    // The tenant may not read the key it would need.
+    await expect(tenant.makeApiClient(CoreV1Api).readNamespacedSecret({ name: DEFAULT_SIGNING_SECRET_NAME, namespace: OPERATOR_NS })).rejects.toSatisfy((err) => apiStatusCode(err) === 403);
+    await tenantWrites(tenant, scaler, gzipSync(JSON.stringify(envelope(pinned(record)))));
+
+    const restarted = new ModelManager({ now: () => now + 60_000 });
+    const persistence = persistenceOf(store, scaler);
+    await expect(restarted.restore('k', cfg, persistence)).resolves.toEqual({ missing: true });
+    expect(persistence.discarded).toEqual([expect.stringMatching(/store format 1|MAC does not verify/)]);
+    const configMap = (await readConfigMap(scaler))!;
+    expect(configMap.binaryData?.['rps.json.gz']).toBeUndefined();
+    expect(configMap.metadata?.annotations?.[LAST_DISCARD_ANNOTATION]).toMatch(/store format 1|MAC does not verify/);
+    expect(configMap.metadata?.annotations?.[LAST_DISCARD_ANNOTATION]).not.toMatch(/[0-9a-f]{64}/);
+
+    const out = restarted.forecast('k', history, cfg, 12, [0.5, 0.9], persistence);
+    expect(out.trained).toBe(true);
+    expect(Math.max(...out.forecast!.mean)).toBeLessThan(2 * Math.max(...history.values));
+  });
+});
+

@@ -39,6 +39,11 @@ const FALLBACK_CHAIN: Record<ModelName, ModelName[]> = {
   Linear: ['Linear'],
 };
 
+/** `model` and the models it falls back to, in order. */
+export function fallbackChain(model: ModelName): readonly ModelName[] {
+  return FALLBACK_CHAIN[model];
+}
+
 /** The statistical model that serves while `model` drifts (none for the simplest one). */
 export function driftFallbackFor(model: ModelName): ModelName | undefined {
   return FALLBACK_CHAIN[model][1];

@@ -2,7 +2,7 @@
 // calling thread (deterministic; simulate and the CLI use it) or in a pool of worker threads (the
 // operator), so that a reconcile never waits for a model to train.
 import type { ModelName } from '../../api/types.js';
-import { createForecaster } from '../../forecast/registry.js';
+import { createForecaster, isModelName } from '../../forecast/registry.js';
 import type { Forecaster, ForecasterOptions, ForecasterState } from '../../forecast/types.js';
 import { trainModel, type CreateForecaster, type TrainingRequest, type TrainingResult } from './train-model.js';
 
@@ -55,7 +55,13 @@ export function exportTrainingResult(result: TrainingResult): ExportedTrainingRe
   };
 }
 
+/**
+ * The live result of a result exported in a worker. Throws when `exported` does not have the
+ * layout exportTrainingResult() gives it: a worker is another thread and its message is checked.
+ */
 export function importTrainingResult(exported: ExportedTrainingResult, options: ForecasterOptions, create: CreateForecaster = createForecaster): TrainingResult {
+  const problem = exportedResultProblem(exported);
+  if (problem) throw new TypeError(`malformed training result: ${problem}`);
   const restore = (model: ModelName, state: ForecasterState): Forecaster => {
     const forecaster = create(model, options);
     forecaster.importState(state);
@@ -71,6 +77,18 @@ export function importTrainingResult(exported: ExportedTrainingResult, options: 
       : {}),
     seconds: exported.seconds,
   };
+}
+
+function exportedResultProblem(exported: ExportedTrainingResult): string | undefined {
+  const { model, failures, mase, driftFallback, seconds } = exported as Partial<Record<keyof ExportedTrainingResult, unknown>>;
+  if (!isModelName(model)) return 'model is not a model of this version';
+  if (!Array.isArray(failures) || !failures.every((f) => typeof f === 'string')) return 'failures is not a list of messages';
+  if (mase !== undefined && !(typeof mase === 'number' && Number.isFinite(mase) && mase >= 0)) return 'mase is not a finite number at least 0';
+  if (typeof seconds !== 'number' || !Number.isFinite(seconds) || seconds < 0) return 'seconds is not a finite number at least 0';
+  if (driftFallback !== undefined && !(typeof driftFallback === 'object' && driftFallback !== null && isModelName((driftFallback as { model?: unknown }).model))) {
+    return 'driftFallback names no model of this version';
+  }
+  return undefined;
 }
 
 /** Frees what a forecaster holds outside the JS heap (TensorFlow.js weights). */

@@ -106,7 +106,16 @@ export class WorkerPoolTrainer implements Trainer {
   private spawn(): Slot {
     const worker = new Worker(this.script, { workerData: { preferBackend: this.options.preferBackend } });
     const slot: Slot = { worker, ready: false };
-    worker.on('message', (reply: WorkerReply) => this.onReply(slot, reply));
+    worker.on('message', (reply: unknown) => {
+      // A listener that throws would be an uncaught exception in the operator's own thread.
+      try {
+        if (isWorkerReply(reply)) this.onReply(slot, reply);
+        else this.abandon(slot, new Error('training worker sent a malformed message; the worker was stopped'));
+      } catch (err) {
+        this.options.logger?.warn({ err: (err as Error).message }, 'handling a training worker message failed');
+        this.abandon(slot, new Error(`training worker message could not be handled: ${(err as Error).message}`));
+      }
+    });
     worker.on('error', (err) => this.abandon(slot, new Error(`training worker failed: ${err.message}`)));
     worker.on('exit', (code) => {
       if (this.slots.delete(slot) && slot.job) this.finish(slot, new Error(`training worker exited with code ${code}`));
@@ -136,7 +145,7 @@ export class WorkerPoolTrainer implements Trainer {
         const options: ForecasterOptions = job.request.options;
         this.finish(slot, undefined, importTrainingResult(reply.result, options));
       } catch (err) {
-        this.finish(slot, new Error(`the trained model could not be loaded: ${(err as Error).message}`));
+        this.finish(slot, new Error(`the trained model could not be loaded: ${err instanceof Error ? err.message : String(err)}`));
       }
     }
     this.dispatch();
@@ -146,7 +155,7 @@ export class WorkerPoolTrainer implements Trainer {
   private abandon(slot: Slot, error: Error): void {
     this.finish(slot, error);
     this.slots.delete(slot);
-    void slot.worker.terminate();
+    slot.worker.terminate().catch((err: unknown) => this.options.logger?.warn({ err: (err as Error).message }, 'stopping a training worker failed'));
     this.dispatch();
   }
 
@@ -158,5 +167,23 @@ export class WorkerPoolTrainer implements Trainer {
     if (!job) return;
     if (error) job.reject(error);
     else job.resolve(result!);
+  }
+}
+
+/** The shape of every reply worker.ts posts; anything else means the worker misbehaves. */
+function isWorkerReply(value: unknown): value is WorkerReply {
+  if (typeof value !== 'object' || value === null) return false;
+  const reply = value as Record<string, unknown>;
+  switch (reply.kind) {
+    case 'ready':
+      return typeof reply.backend === 'string';
+    case 'failed-to-start':
+      return typeof reply.error === 'string';
+    case 'error':
+      return typeof reply.id === 'number' && typeof reply.error === 'string';
+    case 'done':
+      return typeof reply.id === 'number' && typeof reply.result === 'object' && reply.result !== null;
+    default:
+      return false;
   }
 }

@@ -27,8 +27,9 @@ try {
   post({ kind: 'failed-to-start', error: (err as Error).message });
 }
 
-port.on('message', (job: WorkerJob) => {
+port.on('message', (job: WorkerJob | null | undefined) => {
   try {
+    if (typeof job !== 'object' || job === null) throw new TypeError('the message is not a training job');
     const result = trainModel(job.request);
     try {
       post({ kind: 'done', id: job.id, result: exportTrainingResult(result) });
@@ -37,6 +38,7 @@ port.on('message', (job: WorkerJob) => {
       disposeForecaster(result.driftFallback?.forecaster);
     }
   } catch (err) {
-    post({ kind: 'error', id: job.id, error: (err as Error).message });
+    // Also reached for a message that is not a job: the reply then matches no job and is ignored.
+    post({ kind: 'error', id: typeof job?.id === 'number' ? job.id : -1, error: err instanceof Error ? err.message : String(err) });
   }
 });

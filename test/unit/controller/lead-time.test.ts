@@ -30,6 +30,18 @@ describe('leadTimeInEffect', () => {
     expect(lead.detail).toBe('p90 of the last 20 pod start-ups (creation to Ready) plus the 30s interval and the 60s forecast step');
   });
 
+  it('with learning off (--no-learn-lead-time), keeps Auto on the default and says why, however many start-ups are known', () => {
+    const startups = [40 * S, 50 * S, 45 * S];
+    expect(leadTimeInEffect({ fixedMs: null, startupsMs: startups, defaultMs: DEFAULT, intervalMs: INTERVAL, stepMs: STEP, learning: true }).source).toBe('Learned');
+    const off = leadTimeInEffect({ fixedMs: null, startupsMs: startups, defaultMs: DEFAULT, intervalMs: INTERVAL, stepMs: STEP, learning: false });
+    expect(off).toEqual({ leadTimeMs: DEFAULT, source: 'Default', detail: expect.stringContaining('--no-learn-lead-time') });
+    // A fixed lead time does not depend on learning.
+    expect(leadTimeInEffect({ fixedMs: 5 * MIN, startupsMs: undefined, defaultMs: DEFAULT, intervalMs: INTERVAL, stepMs: STEP, learning: false })).toMatchObject({
+      leadTimeMs: 5 * MIN,
+      source: 'Fixed',
+    });
+  });
+
   it('says how many start-ups are still missing while on the default', () => {
     expect(leadTimeInEffect({ fixedMs: null, startupsMs: [30 * S], defaultMs: DEFAULT, intervalMs: INTERVAL, stepMs: STEP }).detail).toBe(
       '1 of the 3 pod start-ups needed to learn the lead time observed',

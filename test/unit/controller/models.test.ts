@@ -609,7 +609,7 @@ describe('ModelManager persistence', () => {
     { what: 'with a state that does not load', tamper: (r) => Object.assign(r, { state: { model: 'HoltWinters', format: 1 } }), reason: /does not load/ },
     {
       what: 'with a drift fallback that does not load',
-      tamper: (r) => Object.assign(r, { driftFallback: { model: 'SeasonalNaive', state: { model: 'Linear', format: 1 } } }),
+      tamper: (r) => Object.assign(r, { driftFallback: { model: 'SeasonalNaive', state: { model: 'SeasonalNaive', format: 1 } } }),
       reason: /does not load/,
     },
   ])('a record $what is discarded and the manager trains afresh', async ({ tamper, restoreWith = cfg, reason }) => {
@@ -667,3 +667,168 @@ describe('ModelManager persistence', () => {
     expect(out.events).toEqual([{ type: 'PersistFailed', message: 'conflict' }]);
   });
 });
+
+describe('ModelManager restore of forged and broken records', () => {
+  const cfg = config();
+
+  async function saved() {
+    const persistence = new MemoryPersistence();
+    const original = manager();
+    original.models.forecast(KEY, history, cfg, STEPS, QUANTILES, persistence);
+    await settled();
+    return { persistence, record: persistence.record!, clock: original.clock };
+  }
+
+  /** Restores `tampered` into a fresh manager: it must be discarded naming `reason`, and the key must train. */
+  async function expectDiscarded(persistence: MemoryPersistence, tampered: unknown, reason: RegExp) {
+    persistence.record = tampered as ModelRecord;
+    const restarted = manager();
+    const outcome = await restarted.models.restore(KEY, cfg, persistence);
+    expect(outcome).toEqual({ discarded: expect.stringMatching(reason) });
+    expect(persistence.discarded).toEqual([(outcome as { discarded: string }).discarded]);
+    const out = restarted.models.forecast(KEY, history, cfg, STEPS, QUANTILES);
+    expect(out.trained).toBe(true);
+    expect(types(out.events)).toEqual(['Trained']);
+  }
+
+  const base64Of = (values: number[]) => Buffer.from(new Float64Array(values).buffer).toString('base64');
+
+  it.each<{ what: string; tamper: (r: Record<string, unknown>, now: number) => unknown; reason: RegExp }>([
+    { what: 'null', tamper: () => null, reason: /saved record is null, not an object/ },
+    { what: 'a list', tamper: (r) => [r], reason: /not an object/ },
+    { what: 'a string', tamper: () => 'HoltWinters', reason: /not an object/ },
+    { what: 'a format as a string', tamper: (r) => ({ ...r, format: '1' }), reason: /format "1" is not 1/ },
+    { what: 'a configKey as an object', tamper: (r) => ({ ...r, configKey: { model: 'HoltWinters' } }), reason: /other spec.forecast settings/ },
+    { what: 'an unknown field', tamper: (r) => ({ ...r, pinnedReplicas: 50 }), reason: /record\."pinnedReplicas" is not a field/ },
+    { what: 'another requested model', tamper: (r) => ({ ...r, requested: 'LSTM' }), reason: /record.requested is "LSTM", the spec asks for HoltWinters/ },
+    { what: 'a model that is no fallback of the requested one', tamper: (r) => ({ ...r, model: 'LSTM' }), reason: /record.model is "LSTM", not one of HoltWinters, SeasonalNaive, Linear/ },
+    { what: 'a model of no such name', tamper: (r) => ({ ...r, model: 'Oracle' }), reason: /record.model is "Oracle"/ },
+    { what: 'a model as a number', tamper: (r) => ({ ...r, model: 7 }), reason: /record.model is 7/ },
+    { what: 'failures as a string', tamper: (r) => ({ ...r, failures: 'none' }), reason: /record.failures must be a list/ },
+    { what: 'too many failures', tamper: (r) => ({ ...r, failures: ['a', 'b', 'c', 'd'] }), reason: /record.failures must be a list of fewer than 3/ },
+    { what: 'a failure that is a number', tamper: (r) => ({ ...r, failures: [1] }), reason: /record.failures\[0\] must be a string/ },
+    { what: 'an oversized failure', tamper: (r) => ({ ...r, failures: ['x'.repeat(5000)] }), reason: /record.failures\[0\] must be a string of at most 4096/ },
+    { what: 'trainedAt far in the future (would never retrain)', tamper: (r, now) => ({ ...r, trainedAt: now + 365 * 24 * HOUR }), reason: /record.trainedAt is \d+, not a time/ },
+    { what: 'trainedAt as a string', tamper: (r) => ({ ...r, trainedAt: '2026-01-09' }), reason: /record.trainedAt is "2026-01-09"/ },
+    { what: 'trainedAt negative', tamper: (r) => ({ ...r, trainedAt: -1 }), reason: /record.trainedAt is -1/ },
+    { what: 'trainedAt fractional', tamper: (r) => ({ ...r, trainedAt: 1.5 }), reason: /record.trainedAt is 1.5/ },
+    { what: 'trainedAt missing', tamper: ({ trainedAt: _t, ...r }) => r, reason: /record.trainedAt is missing/ },
+    { what: 'a negative mase', tamper: (r) => ({ ...r, mase: -0.5 }), reason: /record.mase is -0.5/ },
+    { what: 'a mase as a string', tamper: (r) => ({ ...r, mase: '0.5' }), reason: /record.mase is "0.5"/ },
+    { what: 'a huge mase (drift never detected)', tamper: (r) => ({ ...r, mase: 1e300 }), reason: /record.mase is 1e\+300/ },
+    { what: 'no state', tamper: ({ state: _s, ...r }) => r, reason: /record.state must be an object/ },
+    { what: 'a state of another model', tamper: (r) => ({ ...r, state: { model: 'Linear', format: 1 } }), reason: /record.state.model is "Linear", not HoltWinters/ },
+    { what: 'a state format as a string', tamper: (r) => ({ ...r, state: { ...(r.state as object), format: '1' } }), reason: /record.state.format is "1"/ },
+    { what: 'a drift fallback as a list', tamper: (r) => ({ ...r, driftFallback: [] }), reason: /record.driftFallback must be an object/ },
+    { what: 'a drift fallback that is the model itself', tamper: (r) => ({ ...r, driftFallback: { model: 'HoltWinters', state: r.state } }), reason: /record.driftFallback.model is "HoltWinters", not one of SeasonalNaive, Linear/ },
+    { what: 'a drift fallback state of another model', tamper: (r) => ({ ...r, driftFallback: { model: 'Linear', state: r.state } }), reason: /record.driftFallback.state.model is "HoltWinters", not Linear/ },
+  ])('a record that is $what is discarded with the field named, and the key trains', async ({ tamper, reason }) => {
+    const { persistence, record, clock } = await saved();
+    await expectDiscarded(persistence, tamper(record as Record<string, unknown>, clock.now), reason);
+  });
+
+  it.each<{ what: string; state: (s: Record<string, unknown>) => Record<string, unknown>; reason: RegExp }>([
+    { what: 'a smoothing parameter above 1', state: (s) => ({ ...s, params: { ...(s.params as object), alpha: 1.5 } }), reason: /params.alpha must be at most/ },
+    { what: 'a smoothing parameter that is NaN-like', state: (s) => ({ ...s, params: { ...(s.params as object), alpha: 'NaN' } }), reason: /params.alpha must be a finite number/ },
+    { what: 'a truncated season', state: (s) => ({ ...s, season: (s.season as string).slice(0, -8) }), reason: /season/ },
+    { what: 'a season of another length than its period', state: (s) => ({ ...s, season: base64Of([1, 2, 3]) }), reason: /season holds 3 values, expected/ },
+    { what: 'an oversized residual list', state: (s) => ({ ...s, sortedResiduals: 'AAAA'.repeat(700_000) }), reason: /sortedResiduals holds more than 262144 values/ },
+    { what: 'unsorted residuals', state: (s) => ({ ...s, sortedResiduals: base64Of([3, 1, 2]) }), reason: /sortedResiduals must be sorted/ },
+    { what: 'a level that is not a number', state: (s) => ({ ...s, level: null }), reason: /level must be a finite number/ },
+    { what: 'a fractional period', state: (s) => ({ ...s, period: 1.5 }), reason: /period must be an integer/ },
+    { what: 'a level and trend whose forecast overflows', state: (s) => ({ ...s, level: 1.7e308, trend: 1.7e308 }), reason: /level must be at most 1e\+100/ },
+  ])('a record whose state has $what does not load, and the key trains', async ({ state, reason }) => {
+    const { persistence, record } = await saved();
+    await expectDiscarded(persistence, { ...record, state: state(record.state as Record<string, unknown>) }, reason);
+  });
+
+  it.each<{ what: string; state: (s: Record<string, unknown>) => Record<string, unknown>; reason: RegExp }>([
+    { what: 'far above the history', state: (s) => ({ ...s, level: 1e9 }), reason: /mean forecast is [\d.e+]+ at step 1, far outside the history's range/ },
+  ])('a well-formed record whose forecast of the current history is $what is discarded at its first forecast and retrained', async ({ state, reason }) => {
+    const { persistence, record } = await saved();
+    const forged = state(record.state as Record<string, unknown>);
+    persistence.record = { ...record, state: forged } as ModelRecord;
+    const restarted = manager();
+    await expect(restarted.models.restore(KEY, cfg, persistence)).resolves.toMatchObject({ restored: true });
+
+    const out = restarted.models.forecast(KEY, history, cfg, STEPS, QUANTILES, persistence);
+    await settled();
+
+    expect(types(out.events)).toEqual(['Restored', 'RestoreDiscarded', 'Trained']);
+    const discarded = out.events.find((e) => e.type === 'RestoreDiscarded') as { message: string };
+    expect(discarded.message).toMatch(reason);
+    expect(persistence.discarded).toHaveLength(1);
+    expect(persistence.discarded[0]).toMatch(reason);
+    expect(out).toMatchObject({ model: 'HoltWinters', trained: true });
+    const max = Math.max(...history.values);
+    expect(Math.max(...out.forecast!.mean)).toBeLessThan(2 * max);
+    // The retrained model was saved in place of the discarded one.
+    expect(persistence.saves).toBe(2);
+    expect(persistence.record?.state).not.toEqual(forged);
+  });
+
+  it('a drift fallback whose forecast is not finite discards the whole record', async () => {
+    const { persistence, record } = await saved();
+    class NotFinite extends CountingForecaster {
+      override predict(steps: number, quantiles: number[]) {
+        const forecast = super.predict(steps, quantiles);
+        return { ...forecast, mean: forecast.mean.map(() => Number.NaN) };
+      }
+    }
+    const { create } = creating({ SeasonalNaive: () => new NotFinite('SeasonalNaive') });
+    persistence.record = { ...record, driftFallback: { model: 'SeasonalNaive', state: { model: 'SeasonalNaive', format: 1 } } };
+    const restarted = manager({ create });
+    await expect(restarted.models.restore(KEY, cfg, persistence)).resolves.toMatchObject({ restored: true });
+    const out = restarted.models.forecast(KEY, history, cfg, STEPS, QUANTILES, persistence);
+    expect(types(out.events)).toEqual(['Restored', 'RestoreDiscarded', 'Trained']);
+    expect(persistence.discarded[0]).toMatch(/drift fallback SeasonalNaive: its mean forecast is not finite at step 1/);
+  });
+
+  it('a genuine record passes the forecast check once and then serves as before', async () => {
+    const { persistence } = await saved();
+    const restarted = manager();
+    await restarted.models.restore(KEY, cfg, persistence);
+    const first = restarted.models.forecast(KEY, history, cfg, STEPS, QUANTILES, persistence);
+    const second = restarted.models.forecast(KEY, extend(history, 1), cfg, STEPS, QUANTILES, persistence);
+    expect(types(first.events)).toEqual(['Restored']);
+    expect(first.trained || second.trained).toBe(false);
+    expect(persistence.discarded).toEqual([]);
+  });
+});
+
+describe('ModelManager background trainings never leave a rejection unhandled', () => {
+  it('a training rejected with a non-Error is a TrainingFailed naming it', async () => {
+    const trainer = new ManualTrainer();
+    const { models } = manager({ trainer });
+    models.forecast(KEY, history, config(), STEPS, QUANTILES);
+    trainer.jobs.shift()!.reject('worker crashed' as unknown as Error);
+    await settled();
+    const out = models.forecast(KEY, history, config(), STEPS, QUANTILES);
+    expect(out.events).toEqual([{ type: 'TrainingFailed', message: expect.stringContaining('worker crashed') }]);
+  });
+
+  it('a result that cannot be installed is logged, and the key trains again later', async () => {
+    const trainer = new ManualTrainer();
+    const errors: string[] = [];
+    const logger = { error: (fields: object, message: string) => void errors.push(`${message} ${JSON.stringify(fields)}`) };
+    const settledKeys: string[] = [];
+    const { models } = manager({
+      trainer,
+      logger,
+      onTrained: () => {
+        throw new Error('metrics registry gone');
+      },
+      onTrainingSettled: (key) => {
+        settledKeys.push(key);
+        throw new Error('queue closed');
+      },
+    });
+    models.forecast(KEY, history, config(), STEPS, QUANTILES);
+    await trainer.finish();
+    expect(errors).toEqual([expect.stringContaining('metrics registry gone'), expect.stringContaining('queue closed')]);
+    expect(settledKeys).toEqual([KEY]);
+    models.forecast(KEY, history, config(), STEPS, QUANTILES);
+    expect(trainer.requests).toHaveLength(2);
+  });
+});
+

@@ -9,6 +9,15 @@ import { KubeEventRecorder, REPORTING_CONTROLLER, eventName, type ScalerEvent } 
 const T = Date.parse('2026-03-02T14:00:00.123Z');
 
 describe('eventName', () => {
+  it('fits a 253-character object name into a valid Event name', () => {
+    const long = `${'a'.repeat(200)}.${'b'.repeat(40)}-${'c'.repeat(11)}`;
+    expect(long).toHaveLength(253);
+    const name = eventName(long, T);
+    expect(name.length).toBeLessThanOrEqual(253);
+    expect(name).toMatch(/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/);
+    expect(name.startsWith('a'.repeat(200))).toBe(true);
+  });
+
   it('is the object name, a dot, and hex starting with the time in nanoseconds', () => {
     const name = eventName('web', T);
     expect(name).toMatch(/^web\.[0-9a-f]+$/);
