@@ -32,7 +32,7 @@ const SECRET_KEYS = [
   'apiKey',
 ];
 
-// Secrets hide in nested structures (an axios error's config.headers.Authorization, a kubeconfig
+// Secrets hide in nested structures (an HTTP client error's request headers, a kubeconfig
 // user's token), so every key is redacted at the top level and up to four levels deep.
 const MAX_DEPTH = 4;
 
