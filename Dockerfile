@@ -29,6 +29,8 @@ ENV NODE_ENV=production
 WORKDIR /app
 COPY --from=production-deps /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
+# The web view's page and script, which dist/ui/server.js reads from here.
+COPY --from=build /app/src/ui/assets ./src/ui/assets
 COPY package.json ./
 COPY crds ./crds
 # 65532 is the conventional "nonroot" uid; deploy/base/deployment.yaml runs the pod as this user.

@@ -86,6 +86,8 @@ export interface ForecastStatus {
   peakAt: string;
   lower: number;
   upper: number;
+  /** The planning quantile over the horizon, at most 24 evenly spaced values (3 significant digits). */
+  points?: number[];
 }
 
 export interface ModelStatus {

@@ -1,12 +1,13 @@
 // The prescale command line (SPEC section 5).
 import { readFileSync } from 'node:fs';
-import { KubeConfig } from '@kubernetes/client-node';
 import { Command } from 'commander';
 import { createLogger, isLogLevel } from '../observability/logger.js';
 import { exitOnUncaughtException } from '../observability/process-guard.js';
 import { startOperator } from '../operator/operator.js';
 import { PrometheusClient } from '../prometheus/client.js';
 import { addEvaluationCommands } from './evaluate-commands.js';
+import { addStatusCommand } from './status-command.js';
+import { loadKubeConfig } from './kubeconfig.js';
 import { formatOneShot, forecastOnce, readScalerManifest } from './one-shot.js';
 import { duration, labelName, urlList, wholeNumber } from './options.js';
 import { selectBackend } from '../forecast/tf/backend.js';
@@ -15,14 +16,6 @@ import { parseDuration } from '../api/units.js';
 function packageVersion(): string {
   const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
   return pkg.version;
-}
-
-function loadKubeConfig(path?: string): KubeConfig {
-  const kc = new KubeConfig();
-  if (path) kc.loadFromFile(path);
-  else kc.loadFromDefault();
-  if (!kc.getCurrentCluster()) throw new Error('no Kubernetes cluster configured: pass --kubeconfig or set KUBECONFIG');
-  return kc;
 }
 
 export function buildProgram(): Command {
@@ -40,11 +33,13 @@ export function buildProgram(): Command {
     .option('--prometheus-url-allowlist <prefixes>', 'comma-separated URL prefixes spec.prometheus.url may name (default: only --prometheus-url)', urlList)
     .option('--prometheus-auth-secrets', 'use spec.prometheus.authSecretRef Secrets (only those labelled autoscaling.prescale.dev/prometheus-auth=true); needs get on secrets', false)
     .option('--enforce-namespace-label <label>', 'give every selector of every query <label>="<scaler namespace>", so a tenant reads only its own series', labelName)
+    .option('--startup-timeout <duration>', 'exit with the reason if the API server does not answer, or a watched resource cannot be listed, within this long', duration('--startup-timeout'), parseDuration('30s'))
     .option('--reconcile-timeout <duration>', 'how long one reconcile may wait for Prometheus in all', duration('--reconcile-timeout'), parseDuration('30s'))
     .option('--metrics-bind-address <addr>', 'where /metrics listens ("0" disables)', ':8080')
     .option('--metrics-secure', 'serve /metrics over HTTPS, only to clients whose bearer token passes a TokenReview and a SubjectAccessReview (get /metrics)', false)
     .option('--metrics-cert-dir <dir>', 'tls.crt and tls.key for --metrics-secure (default: a self-signed certificate made at start)')
     .option('--health-probe-bind-address <addr>', 'where /healthz and /readyz listen ("0" disables)', ':8081')
+    .option('--ui-bind-address <addr>', 'where the read-only web view of every scaler listens, e.g. 127.0.0.1:8082 ("0" disables; it shows every watched scaler to whoever reaches it)', '0')
     .option('--leader-elect', 'elect a leader on a Lease so only one replica acts', false)
     .option('--leader-election-namespace <ns>', 'namespace of the leader Lease (default: $POD_NAMESPACE or prescale-system)')
     .option('--leader-election-id <name>', 'name of the leader Lease', 'prescale-operator')
@@ -63,8 +58,10 @@ export function buildProgram(): Command {
       const logger = createLogger({ level: opts.logLevel });
       exitOnUncaughtException({ target: process, logger, exit: (code) => process.exit(code) });
       if (opts.metricsCertDir !== undefined && !opts.metricsSecure) throw new Error('--metrics-cert-dir: only used with --metrics-secure');
+      const kubeConfig = loadKubeConfig(opts.kubeconfig);
       const operator = await startOperator({
-        kubeConfig: loadKubeConfig(opts.kubeconfig),
+        kubeConfig,
+        startupTimeoutMs: opts.startupTimeout,
         logger,
         namespace: opts.namespace,
         prometheusUrl: opts.prometheusUrl,
@@ -76,6 +73,7 @@ export function buildProgram(): Command {
         metricsSecure: opts.metricsSecure,
         metricsCertDir: opts.metricsCertDir,
         healthProbeBindAddress: opts.healthProbeBindAddress,
+        uiBindAddress: opts.uiBindAddress,
         leaderElect: opts.leaderElect,
         leaderElectionNamespace: opts.leaderElectionNamespace ?? process.env.POD_NAMESPACE ?? 'prescale-system',
         leaderElectionId: opts.leaderElectionId,
@@ -127,6 +125,7 @@ export function buildProgram(): Command {
     });
 
   addEvaluationCommands(program);
+  addStatusCommand(program);
 
   program
     .command('version')

@@ -10,6 +10,9 @@ export interface ConditionUpdate {
 
 export const CONDITION_ORDER: ConditionType[] = ['Ready', 'AbleToScale', 'ForecastAvailable', 'ScalingLimited', 'Degraded'];
 
+/** Reasons for AbleToScale=False that the user chose (pause, ForecastOnly, Off): not problems. */
+export const INTENTIONAL_REASONS: ReadonlySet<string> = new Set(['Paused', 'ForecastOnly', 'ModeOff']);
+
 /** Conditions that are bad when True (the rest are bad when False). */
 const BAD_WHEN_TRUE = new Set<ConditionType>(['Degraded']);
 

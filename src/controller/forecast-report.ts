@@ -58,9 +58,13 @@ export function forecastAbsPctError(past: { madeAt: number; forecast: Forecast }
   return undefined;
 }
 
+/** How many values status.forecast.points holds at most: a sparkline's worth, so status stays small. */
+export const MAX_FORECAST_POINTS = 24;
+
 /**
  * status.forecast: the peak of the planning quantile from now to the end of the horizon, for the
- * metric that drove the decision, with the 5 %..95 % band at that moment.
+ * metric that drove the decision, with the 5 %..95 % band at that moment, and that quantile's values
+ * over the horizon at up to MAX_FORECAST_POINTS evenly spaced points (for `prescale status`).
  */
 export function forecastSummary(cfg: ScalerConfig, decision: Decision, outcomes: Map<string, ModelOutcome>, now: number): ForecastStatus | undefined {
   const ranked = [...decision.metrics].sort((a, b) => (b.predictive ?? -1) - (a.predictive ?? -1));
@@ -70,10 +74,13 @@ export function forecastSummary(cfg: ScalerConfig, decision: Decision, outcomes:
   const f = outcome.forecast!;
   const { values } = planningValues(f, cfg.forecast.quantile);
   const horizonEnd = now + cfg.forecast.horizonMs;
+  const inHorizon: number[] = [];
   let best = -1;
   for (let i = 0; i < values.length; i++) {
     const t = f.start + i * f.stepMs;
-    if (t < now - f.stepMs || t > horizonEnd || !Number.isFinite(values[i]!)) continue;
+    if (t < now - f.stepMs || t > horizonEnd) continue;
+    inHorizon.push(i);
+    if (!Number.isFinite(values[i]!)) continue;
     if (best < 0 || values[i]! > values[best]!) best = i;
   }
   if (best < 0) return undefined;
@@ -86,7 +93,17 @@ export function forecastSummary(cfg: ScalerConfig, decision: Decision, outcomes:
     peakAt: new Date(f.start + best * f.stepMs).toISOString(),
     lower: round(Math.min(band(0.05, peak), peak)),
     upper: round(Math.max(band(0.95, peak), peak)),
+    points: evenlySpaced(inHorizon, MAX_FORECAST_POINTS)
+      .map((i) => values[i]!)
+      .filter(Number.isFinite)
+      .map((v) => Number(v.toPrecision(3))),
   };
+}
+
+/** At most `count` items of `items`, evenly spaced, the first and the last included. */
+function evenlySpaced<T>(items: T[], count: number): T[] {
+  if (items.length <= count) return items;
+  return Array.from({ length: count }, (_, k) => items[Math.round((k * (items.length - 1)) / (count - 1))]!);
 }
 
 /** Four significant digits: enough to read, and status does not churn on float noise. */

@@ -8,7 +8,7 @@ import { formatDuration } from '../api/units.js';
 import { decide } from '../decision/decide.js';
 import { DecisionHistory } from '../decision/history.js';
 import type { Decision, MetricInput } from '../decision/types.js';
-import type { Forecast } from '../forecast/types.js';
+import type { Forecast, Series } from '../forecast/types.js';
 import { apiErrorMessage, apiStatusCode, TargetError } from '../kube/errors.js';
 import type { EventRecorder } from '../kube/events.js';
 import type { AutoscalerIndex } from '../kube/hpa-index.js';
@@ -25,7 +25,7 @@ import {
   PrometheusTooManySeriesError,
   PrometheusUnavailableError,
 } from '../prometheus/errors.js';
-import { mergeConditions, newlyBad, type ConditionUpdate } from './conditions.js';
+import { INTENTIONAL_REASONS, mergeConditions, newlyBad, type ConditionUpdate } from './conditions.js';
 import type { HistoryCache, RangeSource } from './history-cache.js';
 import { leadTimeInEffect } from './lead-time.js';
 import type { ModelStore } from '../kube/model-store.js';
@@ -58,8 +58,32 @@ export interface ReconcilerDeps {
   /** How long one reconcile may wait for Prometheus in all. Default 30 s. */
   prometheusDeadlineMs?: number;
   metrics: OperatorMetrics;
+  /** Told what each reconcile saw (the web view's timeline); none: nothing is recorded. */
+  observer?: ReconcileObserver;
   logger: Logger;
   now: () => number;
+}
+
+/** What one reconcile that reached its decision saw and did. */
+export interface ReconcileObservation {
+  now: number;
+  /** spec.replicas of the target when the reconcile read it. */
+  currentReplicas: number;
+  desiredReplicas: number;
+  /** The target's pod selector (status.selector of its scale), when its kind reports one. */
+  selector?: string;
+  planningQuantile: number;
+  leadTimeMs: number;
+  metrics: { name: string; history?: Series; observed?: number; forecast?: Forecast }[];
+  /** Set when this reconcile changed the target's replicas. */
+  scaled?: { from: number; to: number };
+  explanation: string;
+}
+
+export interface ReconcileObserver {
+  reconciled(key: string, observation: ReconcileObservation): void;
+  /** The scaler was deleted (or re-created under the same name). */
+  forget(key: string): void;
 }
 
 export interface ReconcileResult {
@@ -69,9 +93,6 @@ export interface ReconcileResult {
   decision?: Decision;
   scaled?: { from: number; to: number };
 }
-
-/** Reasons for AbleToScale=False that the user chose; reported as Normal, not Warning. */
-const INTENTIONAL_REASONS = new Set(['Paused', 'ForecastOnly', 'ModeOff']);
 
 interface MetricMemory {
   /** Recent forecasts, to score them once what they predicted has happened. */
@@ -100,6 +121,7 @@ export class Reconciler {
   forget(key: string): void {
     const [namespace, name] = splitKey(key);
     this.memory.delete(key);
+    this.deps.observer?.forget(key);
     this.deps.history.forget(`${key}/`);
     this.deps.models.forget(`${key}/`);
     this.deps.metrics.forgetScaler(namespace, name).catch((err: unknown) => {
@@ -183,7 +205,7 @@ export class Reconciler {
     report.status.leadTimeSource = lead.source;
     this.deps.metrics.leadTime.set({ namespace, scaler: name }, leadTimeMs / 1000);
 
-    const { inputs, problems, outcomes } = await this.gatherMetrics(key, scaler, cfg, now, leadTimeMs, memory, log);
+    const { inputs, problems, outcomes, histories } = await this.gatherMetrics(key, scaler, cfg, now, leadTimeMs, memory, log);
 
     const decision = decide({
       now,
@@ -222,6 +244,17 @@ export class Reconciler {
     }
 
     memory.decisions.record(cfg, now, decision.recommendation, scaled);
+    this.tellObserver(key, log, {
+      now,
+      currentReplicas: target.replicas,
+      desiredReplicas: decision.desiredReplicas,
+      ...(target.selector !== undefined ? { selector: target.selector } : {}),
+      planningQuantile: cfg.forecast.quantile,
+      leadTimeMs,
+      metrics: inputs.map((input) => ({ ...input, history: histories.get(input.name) })),
+      ...(scaled ? { scaled } : {}),
+      explanation: decision.message,
+    });
     this.describeDecision(report, cfg, decision, problems, outcomes, paused, scaled !== undefined);
     this.deps.metrics.desiredReplicas.set({ namespace, scaler: name }, decision.desiredReplicas);
     log.debug({ desired: decision.desiredReplicas, current: target.replicas, explanation: decision.message, leadTime: `${formatDuration(leadTimeMs)}: ${lead.detail}` }, 'reconciled');
@@ -242,6 +275,7 @@ export class Reconciler {
     const inputs: MetricInput[] = [];
     const problems = new Map<string, MetricProblem>();
     const outcomes = new Map<string, ModelOutcome>();
+    const histories = new Map<string, Series>();
     let source: RangeSource | undefined;
     try {
       source = await this.deps.prometheus.clientFor(namespace, cfg);
@@ -269,6 +303,7 @@ export class Reconciler {
         inputs.push({ name: m.name });
         continue;
       }
+      histories.set(m.name, series);
       const observation = latestObservation(series, now);
       if (!observation) {
         problems.set(m.name, {
@@ -306,7 +341,16 @@ export class Reconciler {
       }
       inputs.push({ name: m.name, observed: observation.value, forecast: outcome.forecast });
     }
-    return { inputs, problems, outcomes };
+    return { inputs, problems, outcomes, histories };
+  }
+
+  /** A failing observer is logged; it never fails the reconcile. */
+  private tellObserver(key: string, log: Logger, observation: ReconcileObservation): void {
+    try {
+      this.deps.observer?.reconciled(key, observation);
+    } catch (err) {
+      log.warn({ err: (err as Error)?.message ?? String(err) }, 'the reconcile observer failed');
+    }
   }
 
   /** The model store bound to one scaler metric, when the operator persists models. */

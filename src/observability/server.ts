@@ -108,8 +108,9 @@ export function parseBindAddress(address: string): ListenAddress | undefined {
   return { host, port };
 }
 
-type Handler = (request: IncomingMessage, response: ServerResponse) => Promise<void> | void;
-type Routes = Record<string, Handler>;
+export type Handler = (request: IncomingMessage, response: ServerResponse) => Promise<void> | void;
+/** Handlers by exact path, or a function finding the handler of a path (undefined: 404). */
+export type Routes = Record<string, Handler> | ((path: string) => Handler | undefined);
 
 export async function startHttpServers(options: HttpServersOptions): Promise<HttpServers> {
   const { registry, logger, secureMetrics } = options;
@@ -159,7 +160,7 @@ export async function startHttpServers(options: HttpServersOptions): Promise<Htt
   }
 }
 
-function serverOptions(limits: ConnectionLimits): ServerOptions {
+export function serverOptions(limits: ConnectionLimits): ServerOptions {
   return {
     headersTimeout: limits.headersTimeoutMs,
     requestTimeout: limits.requestTimeoutMs,
@@ -182,18 +183,20 @@ function answerProbe(response: ServerResponse, check: ProbeCheck): void {
   else answer(response, 503, result === false ? 'not ok' : result.reason);
 }
 
-function answer(response: ServerResponse, status: number, text: string, headers: Record<string, string> = {}): void {
+export function answer(response: ServerResponse, status: number, text: string, headers: Record<string, string> = {}): void {
   response.writeHead(status, { 'Content-Type': 'text/plain; charset=utf-8', ...headers });
   response.end(text);
 }
 
-function listen(
+/** Serves `routes` hardened by `limits`; `headers` go on every answer, the error answers included. */
+export function listen(
   server: HttpServer,
   address: ListenAddress,
   routes: Routes,
   limits: ConnectionLimits,
   logger: Logger,
   started: HttpServer[],
+  headers: Record<string, string> = {},
 ): Promise<BoundAddress> {
   server.maxConnections = limits.maxConnections;
   server.maxHeadersCount = limits.maxHeadersCount;
@@ -206,6 +209,7 @@ function listen(
     const socket = request.socket;
     responding.add(socket);
     response.once('close', () => responding.delete(socket));
+    for (const [name, value] of Object.entries(headers)) response.setHeader(name, value);
     route(request, response, routes, logger).catch((error: unknown) => {
       logger.error({ err: error }, 'HTTP request handling failed');
       response.destroy();
@@ -290,7 +294,7 @@ async function route(request: IncomingMessage, response: ServerResponse, routes:
     answer(response, 400, 'bad request: the request target must be a path such as /metrics');
     return;
   }
-  const handler = Object.hasOwn(routes, path) ? routes[path] : undefined;
+  const handler = typeof routes === 'function' ? routes(path) : Object.hasOwn(routes, path) ? routes[path] : undefined;
   if (handler === undefined) {
     answer(response, 404, 'not found');
     return;
@@ -308,7 +312,7 @@ async function route(request: IncomingMessage, response: ServerResponse, routes:
   }
 }
 
-function closeAll(servers: HttpServer[]): Promise<void> {
+export function closeAll(servers: HttpServer[]): Promise<void> {
   return Promise.all(
     servers.map(
       (server) =>

@@ -24,9 +24,20 @@ import { createOperatorMetrics } from '../observability/metrics.js';
 import { guardUnhandledRejections } from '../observability/process-guard.js';
 import { secureMetrics } from '../observability/secure-metrics.js';
 import { startHttpServers, type HttpServers } from '../observability/server.js';
+import { readyPodCounter } from '../ui/ready-pods.js';
+import { TimelineRecorder } from '../ui/recorder.js';
+import { startWebView, type WebViewServer } from '../ui/server.js';
+import { Timeline } from '../ui/timeline.js';
+import { checkApiServer, displayServer } from '../kube/api-server-check.js';
+import { informersReadiness, waitForInformers } from '../kube/informer-sync.js';
 
 export interface OperatorOptions {
   kubeConfig: KubeConfig;
+  /**
+   * The API server must answer and every informer must have listed within this long, or start
+   * fails with the reason. Default 30 s.
+   */
+  startupTimeoutMs?: number;
   logger: Logger;
   namespace?: string;
   prometheusUrl?: string;
@@ -44,6 +55,8 @@ export interface OperatorOptions {
   /** tls.crt and tls.key for metricsSecure; a self-signed certificate is made at start without it. */
   metricsCertDir?: string;
   healthProbeBindAddress: string;
+  /** Where the read-only web view listens; "0" or none: off. */
+  uiBindAddress?: string;
   leaderElect: boolean;
   leaderElectionNamespace: string;
   leaderElectionId: string;
@@ -74,6 +87,7 @@ export interface OperatorOptions {
 
 export interface RunningOperator {
   servers: HttpServers;
+  webView: WebViewServer;
   isLeader(): boolean;
   /** Graceful stop: finish in-flight reconciles, release the lease, close servers. */
   stop(): Promise<void>;
@@ -81,6 +95,11 @@ export interface RunningOperator {
 
 export async function startOperator(o: OperatorOptions): Promise<RunningOperator> {
   const now = o.now ?? Date.now;
+  // Start-up deadlines run on the real clock: o.now may be a test's simulated one.
+  const startupTimeoutMs = o.startupTimeoutMs ?? 30_000;
+  const startupDeadline = Date.now() + startupTimeoutMs;
+  const apiServer = displayServer(o.kubeConfig.getCurrentCluster()?.server ?? '');
+  const kubernetesVersion = await checkApiServer(o.kubeConfig, { timeoutMs: startupTimeoutMs });
   const registry = new Registry();
   const log = o.logger;
   // Restored and trained LSTM models are run on this thread too; training happens in the workers.
@@ -113,6 +132,8 @@ export async function startOperator(o: OperatorOptions): Promise<RunningOperator
   const hpas = new HpaInformerIndex(o.kubeConfig, log, o.namespace);
   const podStartups = o.learnLeadTime === false ? undefined : new PodStartupInformer(o.kubeConfig, log, o.namespace);
   if (!podStartups) log.info('--no-learn-lead-time: pods are not watched; leadTime: Auto uses the default lead time');
+  const uiOn = (o.uiBindAddress ?? '0').trim() !== '0';
+  const timeline = new Timeline();
   const reconciler = new Reconciler({
     getScaler: (ns, name) => informer.cache.get(name, ns),
     scale: new KubeScaleClient(o.kubeConfig),
@@ -143,15 +164,23 @@ export async function startOperator(o: OperatorOptions): Promise<RunningOperator
         }),
     history: new HistoryCache(),
     metrics,
+    ...(uiOn ? { observer: new TimelineRecorder(timeline, podStartups && readyPodCounter(podStartups.informer.cache)) } : {}),
     logger: log,
     now,
   });
   controller = new Controller({ informer, reconciler, concurrency: o.concurrency, logger: log, metrics });
 
-  let synced = false;
+  const informers = [informer, hpas.informer, ...(podStartups ? [podStartups.informer] : [])];
   // Set when the leader-election loop died: the replica could never lead again, so it reports
   // itself unhealthy and the kubelet restarts it.
   let leaderElectionFailure: string | undefined;
+  const webView = await startWebView({
+    address: o.uiBindAddress ?? '0',
+    timeline,
+    listScalers: () => informer.cache.list(),
+    getScaler: (ns, name) => informer.cache.get(name, ns),
+    logger: log,
+  });
   const servers = await startHttpServers({
     metricsAddress: o.metricsBindAddress,
     probeAddress: o.healthProbeBindAddress,
@@ -159,13 +188,31 @@ export async function startOperator(o: OperatorOptions): Promise<RunningOperator
     logger: log,
     secureMetrics: o.metricsSecure ? await secureMetrics(o.kubeConfig, o.metricsCertDir, log, now) : undefined,
     isHealthy: () => (leaderElectionFailure === undefined ? true : { reason: `leader election stopped: ${leaderElectionFailure}` }),
-    isReady: () => (synced ? true : { reason: 'informer caches have not synced yet' }),
+    isReady: () => informersReadiness(informers),
   });
-  log.info({ metrics: servers.metrics, probes: servers.probes, identity, namespace: o.namespace ?? '(all)' }, 'prescale operator starting');
+  log.info(
+    { metrics: servers.metrics, probes: servers.probes, identity, namespace: o.namespace ?? '(all)', apiServer, kubernetesVersion },
+    'prescale operator starting',
+  );
 
-  await Promise.all([informer.start(), hpas.informer.start(), podStartups?.informer.start()]);
-  synced = true;
-  log.info('informer caches synced');
+  // What start-up opened, closed in reverse after a failed start or at the end of stop().
+  const release = async () => {
+    await Promise.all(informers.map((i) => i.stop()));
+    await models.close();
+    loopDelay.disable();
+    await servers.close();
+    await webView.close();
+    unguardRejections();
+  };
+  try {
+    // Not awaited: a first list that hangs must not outlast the deadline. start() never rejects.
+    for (const i of informers) void i.start();
+    await waitForInformers(informers, apiServer, Math.max(0, startupDeadline - Date.now()), startupTimeoutMs);
+  } catch (err) {
+    await release();
+    throw err;
+  }
+  log.info({ informers: informers.map((i) => i.what) }, 'informer caches synced');
 
   let stopping = false;
   let elector: LeaderElector | undefined;
@@ -213,6 +260,7 @@ export async function startOperator(o: OperatorOptions): Promise<RunningOperator
 
   return {
     servers,
+    webView,
     isLeader: () => (elector ? elector.isLeader() : true),
     async stop() {
       stopping = true;
@@ -220,11 +268,7 @@ export async function startOperator(o: OperatorOptions): Promise<RunningOperator
       await controller.stop();
       await elector?.release();
       await campaign;
-      await Promise.all([informer.stop(), hpas.informer.stop(), podStartups?.informer.stop()]);
-      await models.close();
-      loopDelay.disable();
-      await servers.close();
-      unguardRejections();
+      await release();
       log.info('stopped');
     },
   };

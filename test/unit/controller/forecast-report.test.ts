@@ -6,6 +6,7 @@ import {
   forecastSteps,
   forecastSummary,
   latestObservation,
+  MAX_FORECAST_POINTS,
   planningPointValues,
   requestedQuantiles,
   STALENESS_MS,
@@ -182,6 +183,7 @@ describe('forecastSummary', () => {
       peakAt: new Date(NOW + 10 * MIN).toISOString(),
       lower: 400,
       upper: 600,
+      points: expect.any(Array),
     });
   });
 
@@ -243,6 +245,23 @@ describe('forecastSummary', () => {
       lower: 0.0001235,
       upper: 98770,
     });
+  });
+
+  it('holds the planning quantile over the horizon at 24 evenly spaced points, ends included, to three significant digits', () => {
+    // 40 points from now + 1m; the 30m horizon holds the first 30 (indices 0..29).
+    const f = forecast(NOW + MIN, Array.from({ length: 40 }, () => 100), { 0.9: (i) => 1000 + i * 1.23456, 0.95: (i) => 2000 + i });
+    const points = forecastSummary(config(), decision([{ predictive: 1 }]), new Map([['rps', outcome(f)]]), NOW)!.points!;
+    expect(points).toHaveLength(MAX_FORECAST_POINTS);
+    expect(points[0]).toBe(1000);
+    expect(points.at(-1)).toBe(Number((1000 + 29 * 1.23456).toPrecision(3)));
+    for (const p of points) expect(p).toBe(Number(p.toPrecision(3)));
+    expect([...points].sort((a, b) => a - b)).toEqual(points);
+  });
+
+  it('keeps every point of a horizon shorter than 24 steps, and drops the ones that are not finite', () => {
+    const f = forecast(NOW + MIN, [100, 100, 100, 100, 100], { 0.9: (i) => [110, NaN, 130, Infinity, 150.55][i]! });
+    const out = forecastSummary(config({ horizon: '5m' }, '1m'), decision([{ predictive: 1 }]), new Map([['rps', outcome(f)]]), NOW);
+    expect(out?.points).toEqual([110, 130, 151]);
   });
 
   it('is undefined without any forecast or without a finite point in range', () => {

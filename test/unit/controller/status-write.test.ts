@@ -20,6 +20,7 @@ function status(over: Partial<PredictiveScalerStatus> = {}, forecast: Partial<No
 describe('sameStatus: what is worth a status write', () => {
   it.each<[string, PredictiveScalerStatus, boolean]>([
     ['the next reconcile, forecast nudged and re-explained', status({ explanation: 'rps forecast p90 peak 513 at 14:06 / 40 per replica +10% => 15' }, { generatedAt: at(30_000), peak: 513, peakAt: at(3_660_000) }), true],
+    ['the forecast sparkline redrawn with float noise', status({}, { generatedAt: at(30_000), points: [401, 455, 512, 498] }), true],
     ['a forecast that moved materially', status({}, { generatedAt: at(30_000), peak: 640 }), false],
     ['a wider band', status({}, { generatedAt: at(30_000), upper: 900 }), false],
     ['another model serving', status({}, { generatedAt: at(30_000), model: 'SeasonalNaive' }), false],
