@@ -88,7 +88,7 @@ export class SecretSigningKey implements SigningKeySource {
         name: this.name,
         namespace: this.options.namespace,
         labels: { 'app.kubernetes.io/name': 'prescale', 'app.kubernetes.io/managed-by': 'prescale' },
-        annotations: { 'autoscaling.prescale.dev/purpose': 'HMAC key of the trained models prescale saves; delete it to rotate (saved models are then retrained)' },
+        annotations: { 'autoscaling.prescale.dev/purpose': 'HMAC key of the trained models prescale saves; to rotate, delete it and restart the operator (saved models are then retrained)' },
       },
       type: 'Opaque',
       immutable: true,
