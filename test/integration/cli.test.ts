@@ -145,13 +145,17 @@ describe('prescale command line', () => {
   it('version and --help', async () => {
     const v = await prescale('version');
     expect(v.stdout).toMatch(/^prescale \d+\.\d+\.\d+\n$/);
-    for (const cmd of ['run', 'forecast', 'backtest', 'simulate', 'version']) {
+    for (const cmd of ['run', 'status', 'forecast', 'backtest', 'simulate', 'version']) {
       const h = await prescale(cmd, '--help');
       expect(h.code).toBe(0);
       expect(h.stdout).toMatch(new RegExp(`Usage: prescale ${cmd}`));
     }
     const run = await prescale('run', '--help');
-    for (const flag of ['--kubeconfig', '--namespace', '--prometheus-url', '--metrics-bind-address', '--health-probe-bind-address', '--leader-elect', '--concurrency', '--log-level']) {
+    for (const flag of [
+      '--kubeconfig', '--namespace', '--prometheus-url', '--metrics-bind-address', '--health-probe-bind-address', '--leader-elect', '--concurrency', '--log-level',
+      '--prometheus-url-allowlist', '--prometheus-auth-secrets', '--enforce-namespace-label', '--reconcile-timeout', '--metrics-secure', '--metrics-cert-dir',
+      '--model-signing-secret', '--no-learn-lead-time', '--startup-timeout', '--ui-bind-address',
+    ]) {
       expect(run.stdout).toContain(flag);
     }
   });
