@@ -127,7 +127,8 @@ export class ResilientInformer<T extends KubernetesObject> {
     }
     if (this.stopped) {
       // ListWatch starts its watch after a list that was still pending at stop(): end that one too.
-      await this.informer.stop();
+      // Never rejects: start() and the restart timer rely on it.
+      await this.informer.stop().catch((err: unknown) => this.opts.logger.debug({ informer: this.opts.what, err: (err as Error)?.message }, 'stopping a late watch failed'));
       return false;
     }
     if (this.errorCount !== errorsBefore) return false;
