@@ -6,6 +6,7 @@ import { exitOnUncaughtException } from '../observability/process-guard.js';
 import { startOperator } from '../operator/operator.js';
 import { PrometheusClient } from '../prometheus/client.js';
 import { addEvaluationCommands } from './evaluate-commands.js';
+import { addDemoCommand } from './demo-command.js';
 import { addStatusCommand } from './status-command.js';
 import { loadKubeConfig } from './kubeconfig.js';
 import { formatOneShot, forecastOnce, readScalerManifest } from './one-shot.js';
@@ -126,6 +127,7 @@ export function buildProgram(): Command {
 
   addEvaluationCommands(program);
   addStatusCommand(program);
+  addDemoCommand(program);
 
   program
     .command('version')

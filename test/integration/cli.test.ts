@@ -8,6 +8,7 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DAY, MIN, dailyPlateau, minutePoints } from '../helpers/history.js';
 import { startPrometheus, type PrometheusHandle } from '../helpers/prometheus.js';
+import { readState } from '../../src/demo/state-file.js';
 
 const run = promisify(execFile);
 const CLI = 'dist/cli/main.js';
@@ -145,7 +146,7 @@ describe('prescale command line', () => {
   it('version and --help', async () => {
     const v = await prescale('version');
     expect(v.stdout).toMatch(/^prescale \d+\.\d+\.\d+\n$/);
-    for (const cmd of ['run', 'status', 'forecast', 'backtest', 'simulate', 'version']) {
+    for (const cmd of ['run', 'status', 'forecast', 'backtest', 'simulate', 'demo', 'version']) {
       const h = await prescale(cmd, '--help');
       expect(h.code).toBe(0);
       expect(h.stdout).toMatch(new RegExp(`Usage: prescale ${cmd}`));
@@ -157,6 +158,32 @@ describe('prescale command line', () => {
       '--model-signing-secret', '--no-learn-lead-time', '--startup-timeout', '--ui-bind-address',
     ]) {
       expect(run.stdout).toContain(flag);
+    }
+  });
+
+  it('demo: --help lists its flags; a bad flag or trace is one line and a non-zero exit, and starts nothing', async () => {
+    const help = await prescale('demo', '--help');
+    for (const flag of ['--trace', '--speed', '--ramp-in', '--ui-port', '--keep', '--stop', '--state-dir']) expect(help.stdout).toContain(flag);
+    const stateDir = await mkdtemp(join(tmpdir(), 'prescale-demo-cli-'));
+    try {
+      const fast = await prescale('demo', '--speed', '50', '--state-dir', stateDir);
+      expect(fast.code).not.toBe(0);
+      expect(fast.stderr).toMatch(/--speed.*from 1 to 20/);
+      const noTrace = await prescale('demo', '--trace', join(stateDir, 'missing.csv'), '--state-dir', stateDir);
+      expect(noTrace.code).toBe(1);
+      expect(noTrace.stderr).toContain('missing.csv');
+      expect(noTrace.stderr).not.toMatch(/starting etcd/);
+      const flat = join(stateDir, 'flat.csv');
+      await writeFile(flat, `timestamp,value\n${Array.from({ length: 24 * 30 }, (_, i) => `${new Date(Date.UTC(2024, 0, 1) + i * 3_600_000).toISOString()},5`).join('\n')}\n`);
+      const noRamp = await prescale('demo', '--trace', flat, '--state-dir', stateDir);
+      expect(noRamp.code).toBe(1);
+      expect(noRamp.stderr).toMatch(/no ramp/);
+      // Each failed demo released its state: nothing is recorded as running.
+      expect(await readState(stateDir)).toBeUndefined();
+      const stop = await prescale('demo', '--stop', '--state-dir', stateDir);
+      expect([stop.code, stop.stderr.trim()]).toEqual([0, 'demo: no demo is running']);
+    } finally {
+      await rm(stateDir, { recursive: true, force: true });
     }
   });
 });
