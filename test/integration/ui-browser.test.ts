@@ -1,25 +1,25 @@
 // The web view of a live operator (real kube-apiserver, Debian's Prometheus with backfilled history,
 // the operator in-process with the deploy/ ServiceAccount's token) opened in headless Chromium: every
 // chart gets data, the page makes no request to any other origin and logs no error, and the server
-// refuses every method that could change something. Leaves docs/images/web-view.png behind.
-import { existsSync } from 'node:fs';
+// refuses every method that could change something. Leaves .tmp/ui-browser.png behind.
 import { mkdir } from 'node:fs/promises';
 import { CoreV1Api, CustomObjectsApi, type KubeConfig } from '@kubernetes/client-node';
-import { chromium, type Browser } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { GROUP, PLURAL, VERSION } from '../../src/api/types.js';
 import { createLogger } from '../../src/observability/logger.js';
 import { startOperator, type RunningOperator } from '../../src/operator/operator.js';
 import type { ScalerDetail } from '../../src/ui/api.js';
 import { mintServiceAccountToken, startControlPlane, type ControlPlane } from '../helpers/envtest.js';
+import { launchChromium, watchPage } from '../helpers/browser.js';
 import { eventually } from '../helpers/eventually.js';
 import { MIN, minutePoints, withNoise } from '../helpers/history.js';
 import { applyKustomization, applyManifests } from '../helpers/manifests.js';
 import { startPrometheus, type PrometheusHandle } from '../helpers/prometheus.js';
 import { TRAINING_WORKER_SCRIPT } from '../helpers/worker-script.js';
 
-const CHROMIUM = '/usr/bin/chromium';
-const SCREENSHOT = new URL('../../docs/images/web-view.png', import.meta.url);
+// docs/images/web-view.png is the demo's (test/e2e/demo.test.ts); this one is for looking at after a failure.
+const SCREENSHOT = new URL('../../.tmp/ui-browser.png', import.meta.url);
 const NS = 'shop';
 const HOUR = 60 * MIN;
 
@@ -73,7 +73,6 @@ async function readyPods(count: number): Promise<void> {
 }
 
 beforeAll(async () => {
-  if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: run hack/setup.sh (installs Debian's chromium)`);
   const now = Date.now();
   [cp, prom] = await Promise.all([
     startControlPlane(),
@@ -112,10 +111,7 @@ beforeAll(async () => {
   for (const body of [scaler('web', 'sum(demand{app="web"})', 'HoltWinters', 40), scaler('model-server', 'sum(demand{app="model-server"})', 'Ensemble', 20)]) {
     await custom.createNamespacedCustomObject({ group: GROUP, version: VERSION, plural: PLURAL, namespace: NS, body });
   }
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-  });
+  browser = await launchChromium();
 }, 240_000);
 
 afterAll(async () => {
@@ -134,19 +130,7 @@ describe('the web view in a browser', () => {
       120_000,
     );
     const page = await browser.newPage({ viewport: { width: 1280, height: 1000 } });
-    const problems: string[] = [];
-    const elsewhere: string[] = [];
-    page.on('console', (m) => {
-      if (m.type() === 'error' || m.type() === 'warning') problems.push(`console: ${m.text()}`);
-    });
-    page.on('pageerror', (e) => problems.push(`page: ${e.message}`));
-    page.on('requestfailed', (r) => {
-      // The live-update stream is cut when the page closes; nothing else may fail.
-      if (!r.url().endsWith('/api/events')) problems.push(`failed: ${r.url()}`);
-    });
-    page.on('request', (r) => {
-      if (!r.url().startsWith(`${base}/`)) elsewhere.push(r.url());
-    });
+    const { problems, elsewhere } = watchPage(page, base);
     await page.goto(`${base}/#shop/web`, { waitUntil: 'load' });
 
     await expect.poll(() => page.locator('#scalers tbody tr').count(), { timeout: 30_000 }).toBe(2);
