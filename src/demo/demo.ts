@@ -102,6 +102,8 @@ export async function runDemo(options: DemoOptions, host: DemoHost): Promise<num
       '--metrics-bind-address', '127.0.0.1:0',
       '--health-probe-bind-address', '127.0.0.1:0',
       '--ui-bind-address', `127.0.0.1:${uiPort}`,
+      // One worker per scaler: the model server's Ensemble does not queue the web service's fit.
+      '--training-workers', String(workloads.length),
       '--log-level', 'info',
     ], join(env.cluster.workDir, 'operator.log'));
     await Promise.race([
