@@ -83,7 +83,7 @@ export async function runDemo(options: DemoOptions, host: DemoHost): Promise<num
     describeReplay(replay, tracePath, options, progress);
     for (const w of workloads) for (const change of w.changes) progress(`${w.example}: ${change}`);
 
-    progress('checking the Kubernetes binaries (the first run builds them from Go modules: about 20 minutes on 2 cores)');
+    progress('checking the Kubernetes binaries (the first run builds them from Go modules: about 15 minutes on 2 cores)');
     await ensureClusterBinaries(options.repoRoot, (line) => progress(`  ${line}`), aborter.signal);
     throwIfStopping(stopSignal);
 
