@@ -34,21 +34,28 @@ export function windowPeak(forecast: Forecast, q: number, from: number, to: numb
   const { values, source } = planningValues(forecast, q);
   const { start, stepMs } = forecast;
   if (!(stepMs > 0 && Number.isFinite(stepMs))) return undefined;
-  const finite = values
-    .map((value, i) => ({ value, at: start + i * stepMs }))
-    .filter((p) => Number.isFinite(p.value) && Math.abs(p.at) <= MAX_TIME_MS);
-  if (finite.length === 0) return undefined;
-
-  const overlapping = finite.filter((p) => p.at <= to && p.at + stepMs > from);
-  if (overlapping.length > 0) {
-    const peak = overlapping.reduce((best, p) => (p.value > best.value ? p : best));
-    return { ...peak, source, position: 'within' };
+  // One pass without allocation: the planner replays this for every minute of days of history.
+  let first = -1;
+  let last = -1;
+  let best = -1;
+  let nextAfter = -1;
+  for (let i = 0; i < values.length; i++) {
+    const value = values[i]!;
+    const at = start + i * stepMs;
+    if (!Number.isFinite(value) || !(Math.abs(at) <= MAX_TIME_MS)) continue;
+    if (first < 0) first = i;
+    last = i;
+    if (at <= to && at + stepMs > from) {
+      if (best < 0 || value > values[best]!) best = i;
+    } else if (nextAfter < 0 && at > to) {
+      nextAfter = i;
+    }
   }
-  const first = finite[0]!;
-  if (to < first.at) return { ...first, source, position: 'beforeStart' };
-  const last = finite[finite.length - 1]!;
-  if (from >= last.at) return { ...last, source, position: 'beyondEnd' };
+  if (first < 0) return undefined;
+  const point = (i: number, position: WindowPosition): WindowPeak => ({ value: values[i]!, at: start + i * stepMs, source, position });
+  if (best >= 0) return point(best, 'within');
+  if (to < start + first * stepMs) return point(first, 'beforeStart');
+  if (from >= start + last * stepMs) return point(last, 'beyondEnd');
   // The window falls into a gap of skipped (non-finite) points: use the nearest finite point after it.
-  const next = finite.find((p) => p.at > to)!;
-  return { ...next, source, position: 'within' };
+  return point(nextAfter, 'within');
 }
