@@ -15,7 +15,7 @@ as_root() {
 }
 
 # Debian packages: prometheus and promtool for the tests; setpriv (util-linux) ties test daemons'
-# lifetime to the test process; chromium for the report rendering test.
+# lifetime to the test process; chromium for the tests of the HTML reports and the web view.
 missing=()
 command -v prometheus >/dev/null && command -v promtool >/dev/null || missing+=(prometheus)
 command -v setpriv >/dev/null || missing+=(util-linux)

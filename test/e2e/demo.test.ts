@@ -40,7 +40,8 @@ interface Sample {
 
 let stateDir: string;
 let demo: ChildProcess;
-let output = '';
+/** Everything the demo has printed so far. */
+let output = (): string => '';
 let exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 let state: DemoState;
 let startedAt: number;
@@ -55,7 +56,8 @@ function startDemo(args: string[]): { child: ChildProcess; exited: Promise<{ cod
   const child = spawn(process.execPath, [CLI, 'demo', '--state-dir', stateDir, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
   child.stdout!.on('data', (c: Buffer) => (text += c.toString()));
   child.stderr!.on('data', (c: Buffer) => (text += c.toString()));
-  const done = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((r) => child.once('exit', (code, signal) => r({ code, signal })));
+  // 'close', not 'exit': by then every byte it wrote has been read.
+  const done = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((r) => child.once('close', (code, signal) => r({ code, signal })));
   return { child, exited: done, output: () => text };
 }
 
@@ -66,7 +68,7 @@ async function until<T>(what: string, probe: () => Promise<T | undefined>, timeo
     if (value !== undefined) return value;
     await new Promise((r) => setTimeout(r, 500));
   }
-  throw new Error(`timed out waiting for ${what}; demo output:\n${output.slice(-4000)}`);
+  throw new Error(`timed out waiting for ${what}; demo output:\n${output().slice(-4000)}`);
 }
 
 function portIsFree(port: number): Promise<boolean> {
@@ -101,10 +103,8 @@ beforeAll(async () => {
   const started = startDemo(['--ui-port', '0', '--speed', String(SPEED), '--ramp-in', RAMP_IN]);
   demo = started.child;
   exited = started.exited;
-  const collect = setInterval(() => (output = started.output()), 200);
-  exited.then(() => clearInterval(collect));
+  output = started.output;
   state = await until('the demo to be ready', async () => {
-    output = started.output();
     const s = await readState(stateDir);
     return s?.phase === 'ready' ? s : undefined;
   }, 240_000);
@@ -135,10 +135,10 @@ afterAll(async () => {
 
 describe('prescale demo', () => {
   it('prints where everything is and is up within a minute on a warm machine', () => {
-    expect(output).toMatch(/prescale demo is up/);
-    expect(output).toContain(`web view     ${state.url}`);
-    expect(output).toContain(`export KUBECONFIG=${state.kubeconfig}`);
-    expect(output).toMatch(/demo: trace .*nyc-taxi\.csv: the ramp at 2014-07-\d\d/);
+    expect(output()).toMatch(/prescale demo is up/);
+    expect(output()).toContain(`web view     ${state.url}`);
+    expect(output()).toContain(`export KUBECONFIG=${state.kubeconfig}`);
+    expect(output()).toMatch(/demo: trace .*nyc-taxi\.csv: the ramp at 2014-07-\d\d/);
     // Building the binaries on a cold machine takes longer; CI builds them before the tests.
     expect(readyAfterMs).toBeLessThan(120_000);
     console.info(`e2e demo: ready after ${(readyAfterMs / 1000).toFixed(1)} s`);
@@ -287,7 +287,7 @@ describe('prescale demo', () => {
     demo.kill('SIGINT');
     const result = await exited;
     expect(result).toEqual({ code: 0, signal: null });
-    expect(output).toMatch(/SIGINT: tearing everything down/);
+    expect(output()).toMatch(/SIGINT: tearing everything down/);
     expect(children.filter(isRunning).map(commandLine)).toEqual([]);
     for (const port of ports) expect([port, await portIsFree(port)]).toEqual([port, true]);
     expect(await readState(stateDir)).toBeUndefined();
