@@ -256,7 +256,7 @@ describe('prescale demo', () => {
         const child = spawn(join(state.kubectlDir!, 'kubectl'), ['--kubeconfig', state.kubeconfig!, ...args]);
         let out = '';
         child.stdout.on('data', (c: Buffer) => (out += c.toString()));
-        child.once('exit', (code) => (code === 0 ? r(out) : j(new Error(`kubectl ${args.join(' ')}: exit ${code}`))));
+        child.once('close', (code) => (code === 0 ? r(out) : j(new Error(`kubectl ${args.join(' ')}: exit ${code}`))));
       });
     const table = await kubectl(['get', 'pscaler', '-A']);
     const [header, ...rows] = table.trim().split('\n').map((line) => line.trim().split(/\s+/));
