@@ -129,8 +129,7 @@ export async function runDemo(options: DemoOptions, host: DemoHost): Promise<num
     host.print(summary(state, env, replay, host.now() - started, host.now()));
     watch = watchScalers(env.cluster.controlPlane.kubeConfig, host.print, { rampWallMs: replay.rampWallMs, now: host.now });
 
-    const crashed = operator.exited.then((how) => how);
-    const outcome = await Promise.race([stopRequested.then(() => undefined), crashed]);
+    const outcome = await Promise.race([stopRequested.then(() => undefined), operator.exited]);
     if (outcome !== undefined) {
       host.print(`demo: the operator exited unexpectedly (${outcome}); its log ends:\n${operator.tail()}`);
       exitCode = 1;

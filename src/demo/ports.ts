@@ -18,3 +18,8 @@ export async function bindablePort(preferred: number): Promise<number> {
   if (!port) throw new Error('no free port on 127.0.0.1');
   return port;
 }
+
+/** Whether 127.0.0.1:port can be bound now. */
+export async function isPortFree(port: number): Promise<boolean> {
+  return (await tryListen(port)) !== undefined;
+}

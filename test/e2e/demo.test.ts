@@ -9,7 +9,6 @@
 // for the scaler than in real time, not easier.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { AppsV1Api, CustomObjectsApi, KubeConfig } from '@kubernetes/client-node';
@@ -17,6 +16,7 @@ import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { GROUP, PLURAL, VERSION, type PredictiveScaler } from '../../src/api/types.js';
 import { parseDuration } from '../../src/api/units.js';
+import { isPortFree } from '../../src/demo/ports.js';
 import { readState, type DemoState } from '../../src/demo/state-file.js';
 import { HpaController } from '../../src/simulate/hpa.js';
 import { runSimulation } from '../../src/simulate/engine.js';
@@ -69,14 +69,6 @@ async function until<T>(what: string, probe: () => Promise<T | undefined>, timeo
     await new Promise((r) => setTimeout(r, 500));
   }
   throw new Error(`timed out waiting for ${what}; demo output:\n${output().slice(-4000)}`);
-}
-
-function portIsFree(port: number): Promise<boolean> {
-  return new Promise((r) => {
-    const server = createServer();
-    server.once('error', () => r(false));
-    server.listen(port, '127.0.0.1', () => server.close(() => r(true)));
-  });
 }
 
 async function scaler(namespace: string, name: string): Promise<PredictiveScaler> {
@@ -289,7 +281,7 @@ describe('prescale demo', () => {
     expect(result).toEqual({ code: 0, signal: null });
     expect(output()).toMatch(/SIGINT: tearing everything down/);
     expect(children.filter(isRunning).map(commandLine)).toEqual([]);
-    for (const port of ports) expect([port, await portIsFree(port)]).toEqual([port, true]);
+    for (const port of ports) expect([port, await isPortFree(port)]).toEqual([port, true]);
     expect(await readState(stateDir)).toBeUndefined();
   }, 120_000);
 
