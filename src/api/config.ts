@@ -20,6 +20,8 @@ import {
   MAX_SEASONALITY_PERIODS,
   MAX_STABILIZATION_WINDOW_MS,
   MAX_TARGET_PER_REPLICA,
+  MAX_TOLERANCE_PERCENT,
+  MAX_UNDER_PROVISIONED_PERCENT,
   MAX_UNIT_TEXT_LENGTH,
   MAX_URL_LENGTH,
   MIN_INTERVAL_MS,
@@ -69,10 +71,26 @@ export interface ScalerConfig {
     scaleUpMaxReplicasPerMinute: number;
     scaleDownStabilizationMs: number;
     scaleDownMaxPercentPerMinute: number;
+    /** Fraction: a recommendation within it of the current count keeps the count (the HPA's tolerance). */
+    tolerance: number;
   };
+  /** Present when the spec sets an objective or a field to Auto: the planner picks those fields. */
+  planner?: PlannerConfig;
   schedule: ScheduleConfig[];
   prometheus: { url?: string; authSecretName?: string };
 }
+
+export interface PlannerConfig {
+  /** Share of minutes with Ready capacity below demand the plan may allow: 0.005 = 0.5%. */
+  maxUnderProvisioned: number;
+  /** forecast.quantile is the planner's to choose (forecast.quantile holds the value used until a plan exists). */
+  autoQuantile: boolean;
+  /** scaling.headroom is the planner's to choose, likewise. */
+  autoHeadroom: boolean;
+}
+
+/** The planner's objective when Auto is asked for without one. */
+export const DEFAULT_MAX_UNDER_PROVISIONED = 0.005;
 
 /** Lead time used under `leadTime: Auto` until pod start-up has been measured. */
 export const DEFAULT_LEAD_TIME_MS = 2 * 60_000;
@@ -91,6 +109,7 @@ export const DEFAULTS = {
   scaleUpMaxReplicasPerMinute: 50,
   stabilizationWindow: '5m',
   scaleDownMaxPercentPerMinute: 10,
+  tolerance: '10%',
 };
 
 const MODES: readonly Mode[] = ['Auto', 'ForecastOnly', 'Off'];
@@ -131,8 +150,9 @@ export function toScalerConfig(spec: PredictiveScalerSpec): ScalerConfig {
   if (maxReplicas < minReplicas) {
     throw new SpecError('maxReplicas', `must be at least minReplicas (${minReplicas}), got ${maxReplicas}`);
   }
-  const quantile = field('forecast.quantile', () => Number(f.quantile ?? DEFAULTS.quantile));
-  if (!(quantile > 0 && quantile < 1)) throw new SpecError('forecast.quantile', `must be in (0, 1), got ${printable(f.quantile)}`);
+  const planner = plannerConfig(f, s);
+  const quantile = planner?.autoQuantile ? DEFAULTS.quantile : field('forecast.quantile', () => Number(f.quantile ?? DEFAULTS.quantile));
+  if (!(quantile > 0 && quantile < 1)) throw new SpecError('forecast.quantile', `must be Auto or a number in (0, 1), got ${printable(f.quantile)}`);
   const forecast = forecastDurations(f);
   return {
     scaleTargetRef: scaleTargetRef(spec.scaleTargetRef),
@@ -150,15 +170,41 @@ export function toScalerConfig(spec: PredictiveScalerSpec): ScalerConfig {
     },
     scaling: {
       leadTimeMs: s.leadTime === undefined || s.leadTime === 'Auto' ? null : durationWithin('scaling.leadTime', s.leadTime, 0, MAX_LEAD_TIME_MS, 'Auto or a duration'),
-      headroom: headroom(s.headroom ?? DEFAULTS.headroom),
+      headroom: planner?.autoHeadroom ? headroom(DEFAULTS.headroom) : headroom(s.headroom ?? DEFAULTS.headroom),
       reactiveFloor: boolean('scaling.reactiveFloor', s.reactiveFloor ?? true),
       scaleUpMaxReplicasPerMinute: integer('scaling.scaleUp.maxReplicasPerMinute', scaleUp.maxReplicasPerMinute ?? DEFAULTS.scaleUpMaxReplicasPerMinute, 1, MAX_REPLICAS),
       scaleDownStabilizationMs: durationWithin('scaling.scaleDown.stabilizationWindow', scaleDown.stabilizationWindow ?? DEFAULTS.stabilizationWindow, 0, MAX_STABILIZATION_WINDOW_MS),
       scaleDownMaxPercentPerMinute: integer('scaling.scaleDown.maxPercentPerMinute', scaleDown.maxPercentPerMinute ?? DEFAULTS.scaleDownMaxPercentPerMinute, 0, 100),
+      tolerance: percentAtMost('scaling.tolerance', s.tolerance ?? DEFAULTS.tolerance, MAX_TOLERANCE_PERCENT),
     },
+    ...(planner ? { planner } : {}),
     schedule: schedule(spec.schedule),
     prometheus: prometheus(spec.prometheus),
   };
+}
+
+/**
+ * An objective makes Auto the default of forecast.quantile and scaling.headroom; Auto without an
+ * objective plans to the default one. Explicit values keep working as before and are not planned.
+ */
+function plannerConfig(f: Record<string, unknown>, s: Record<string, unknown>): PlannerConfig | undefined {
+  const objective = s.objective === undefined ? undefined : optionalObject('scaling.objective', s.objective as Record<string, unknown>);
+  if (objective && objective.maxUnderProvisioned === undefined) {
+    throw new SpecError('scaling.objective.maxUnderProvisioned', 'is required in an objective, e.g. "0.5%" (the share of minutes with Ready capacity below demand)');
+  }
+  const autoQuantile = f.quantile === 'Auto' || (objective !== undefined && f.quantile === undefined);
+  const autoHeadroom = s.headroom === 'Auto' || (objective !== undefined && s.headroom === undefined);
+  if (!objective && !autoQuantile && !autoHeadroom) return undefined;
+  const maxUnderProvisioned = objective
+    ? percentAtMost('scaling.objective.maxUnderProvisioned', objective.maxUnderProvisioned, MAX_UNDER_PROVISIONED_PERCENT)
+    : DEFAULT_MAX_UNDER_PROVISIONED;
+  return { maxUnderProvisioned, autoQuantile, autoHeadroom };
+}
+
+function percentAtMost(path: string, value: unknown, maxPercent: number): number {
+  const fraction = field(path, () => parsePercent(unitText(value, false, 'a percentage such as "0.5%"')));
+  if (fraction * 100 > maxPercent) throw new SpecError(path, `must be at most ${maxPercent}%, got ${printable(value)}`);
+  return fraction;
 }
 
 /** History, step and horizon, and the point budgets that bound what one metric costs. */

@@ -34,6 +34,10 @@ export const MAX_TARGET_PER_REPLICA = 1e15;
 export const MAX_SCHEDULE_MULTIPLIER = 1000;
 /** As a percentage: 1000% is eleven times the forecast replica count. */
 export const MAX_HEADROOM_PERCENT = 1000;
+/** An objective of more than half the minutes under-provisioned is not a service level. */
+export const MAX_UNDER_PROVISIONED_PERCENT = 50;
+/** The HPA's tolerance is 10%; beyond half the count the band would hide real changes. */
+export const MAX_TOLERANCE_PERCENT = 50;
 /** The scale subresource's replica count is an int32. */
 export const MAX_REPLICAS = 2_147_483_647;
 

@@ -35,7 +35,12 @@ export interface ForecastSpec {
 
 export interface ScalingSpec {
   leadTime?: string;
+  /** A percentage, or Auto: chosen by the planner to meet the objective. */
   headroom?: string;
+  /** The service level the planner plans to: at most this share of minutes under-provisioned. */
+  objective?: { maxUnderProvisioned?: string };
+  /** A recommendation within this percentage of the current count does not move replicas. */
+  tolerance?: string;
   reactiveFloor?: boolean;
   scaleUp?: { maxReplicasPerMinute?: number };
   scaleDown?: { stabilizationWindow?: string; maxPercentPerMinute?: number };
@@ -67,7 +72,7 @@ export interface PredictiveScalerSpec {
   prometheus?: PrometheusSpec;
 }
 
-export type ConditionType = 'Ready' | 'ForecastAvailable' | 'AbleToScale' | 'ScalingLimited' | 'Degraded';
+export type ConditionType = 'Ready' | 'ForecastAvailable' | 'AbleToScale' | 'ScalingLimited' | 'Degraded' | 'ObjectiveMet';
 export type ConditionStatus = 'True' | 'False' | 'Unknown';
 
 export interface Condition {
@@ -107,7 +112,40 @@ export interface PredictiveScalerStatus {
   forecast?: ForecastStatus;
   models?: ModelStatus[];
   explanation?: string;
+  /** The plan the planner chose for the Auto fields, and the simulated evidence for it. */
+  plan?: PlanStatus;
   conditions?: Condition[];
+}
+
+/** One policy replayed on the scaler's recent history. */
+export interface SimulatedPolicyStatus {
+  /** Share of scored minutes with Ready capacity below demand, e.g. "0.3%". */
+  underProvisioned: string;
+  /** Replica-minutes against the oracle's (replicas that exactly serve each minute), e.g. "1.21x oracle". */
+  replicaMinutes: string;
+  /** How often the replica count changed. */
+  scaleEvents: number;
+}
+
+export interface PlanStatus {
+  /** The quantile and headroom prescale acts on (a field the spec sets explicitly keeps its value). */
+  quantile: number;
+  headroom: string;
+  /** spec.scaling.objective.maxUnderProvisioned, e.g. "0.5%". */
+  objective: string;
+  /** Whether the plan's simulated under-provisioning meets the objective. */
+  objectiveMet: boolean;
+  simulated: SimulatedPolicyStatus;
+  /** The Kubernetes HPA at the scaler's targetPerReplica on the same history; targetForObjective: the highest target utilization (of 1.0 .. 0.4) whose run meets the objective. */
+  hpa: SimulatedPolicyStatus & { targetForObjective?: number };
+  /** The replayed history, e.g. "7d"; the first part warms the models up and is not scored. */
+  window: string;
+  evaluatedMinutes: number;
+  /** How many plans were simulated. */
+  plans: number;
+  plannedAt: string;
+  /** Why this plan, in one sentence. */
+  message: string;
 }
 
 export interface PredictiveScaler {

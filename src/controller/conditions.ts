@@ -8,7 +8,7 @@ export interface ConditionUpdate {
   message: string;
 }
 
-export const CONDITION_ORDER: ConditionType[] = ['Ready', 'AbleToScale', 'ForecastAvailable', 'ScalingLimited', 'Degraded'];
+export const CONDITION_ORDER: ConditionType[] = ['Ready', 'AbleToScale', 'ForecastAvailable', 'ScalingLimited', 'Degraded', 'ObjectiveMet'];
 
 /** Reasons for AbleToScale=False that the user chose (pause, ForecastOnly, Off): not problems. */
 export const INTENTIONAL_REASONS: ReadonlySet<string> = new Set(['Paused', 'ForecastOnly', 'ModeOff']);

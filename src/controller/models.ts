@@ -7,6 +7,7 @@ import type { ModelName } from '../api/types.js';
 import type { ScalerConfig } from '../api/config.js';
 import { formatDuration } from '../api/units.js';
 import { createForecaster, resolveModel } from '../forecast/registry.js';
+import { countObserved, hasObserved } from '../forecast/series.js';
 import type { Forecast, Forecaster, ForecasterOptions, ForecasterState, Series } from '../forecast/types.js';
 import { LiveError } from './drift.js';
 import { checkRecord, implausibleForecast } from './restored-model.js';
@@ -211,7 +212,6 @@ export class ModelManager {
     const state = this.stateFor(key);
     const wanted = configKey(cfg);
     state.wanted = wanted;
-    const have = series.values.filter(Number.isFinite).length;
 
     // Too little history is not a model failure: scale reactively until there is enough, rather
     // than planning on a weaker model fitted to a few minutes of data.
@@ -219,7 +219,8 @@ export class ModelManager {
       this.create(resolved.model, modelOptions(cfg)).minHistoryPoints(series.stepMs),
       2 * Math.ceil(cfg.forecast.horizonMs / series.stepMs),
     );
-    if (have < need) {
+    if (!hasObserved(series.values, need)) {
+      const have = countObserved(series.values);
       this.drop(state);
       return this.unavailable(state, requested, 'InsufficientHistory', `${resolved.model} needs ${need} points of history (${formatDuration(need * series.stepMs)} at step ${formatDuration(series.stepMs)}), have ${have}`);
     }

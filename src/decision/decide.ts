@@ -19,7 +19,7 @@ const RULE_LABEL: Partial<Record<DecisionRule, string>> = { scaleUpRate: 'scaleU
 
 export function decide(input: DecisionInput): Decision {
   const { now, config, currentReplicas } = input;
-  const ctx = { now, config, currentReplicas, leadTimeMs: input.leadTimeMs };
+  const ctx = { now, config, currentReplicas, leadTimeMs: input.leadTimeMs, explain: input.explain };
   const evaluations = config.metrics.map((m) =>
     evaluateMetric(
       m,
@@ -48,14 +48,15 @@ export function decide(input: DecisionInput): Decision {
   const driver = drivingMetric(evaluations);
   // The first step is where the number comes from, so it is recorded even when it equals the current count.
   const steps: DecisionStep[] = [{ rule: driver.rule, from: currentReplicas, to: driver.replicas, detail: driver.text }];
-  const explanation = evaluations.map((e) => e.text);
-  if (evaluations.length > 1) explanation.push(`max over metrics ${driver.replicas} (${driver.decision.name})`);
+  const explain = input.explain !== false;
+  const explanation = explain ? evaluations.map((e) => e.text) : [];
+  if (explain && evaluations.length > 1) explanation.push(`max over metrics ${driver.replicas} (${driver.decision.name})`);
 
   let value = driver.replicas;
   const apply = (rule: DecisionRule, to: number, detail: string, text: string) => {
     if (to === value) return;
     steps.push({ rule, from: value, to, detail });
-    explanation.push(text);
+    if (explain) explanation.push(text);
     value = to;
   };
   const limit = (rule: DecisionRule, to: number, detail: string) =>

@@ -3,7 +3,7 @@
 import type { MetricConfig, ScalerConfig } from '../api/config.js';
 import { formatDuration } from '../api/units.js';
 import { formatClockUtc, formatNumber, formatPercent, quantileLabel } from './format.js';
-import { HPA_TOLERANCE, predictiveReplicas, reactiveReplicas, withinTolerance } from './replicas.js';
+import { predictiveReplicas, reactiveReplicas, withinTolerance } from './replicas.js';
 import type { MetricDecision, MetricInput } from './types.js';
 import { windowPeak, type WindowPeak } from './window.js';
 
@@ -23,6 +23,8 @@ export interface MetricContext {
   config: ScalerConfig;
   currentReplicas: number;
   leadTimeMs: number;
+  /** false skips the explanation text (the planner's replays decide millions of times and read none). */
+  explain?: boolean;
 }
 
 export function evaluateMetric(metric: MetricConfig, input: MetricInput | undefined, ctx: MetricContext): MetricEvaluation {
@@ -34,10 +36,17 @@ export function evaluateMetric(metric: MetricConfig, input: MetricInput | undefi
   const peak = input?.forecast
     ? windowPeak(input.forecast, config.forecast.quantile, windowStart, windowStart + config.intervalMs)
     : undefined;
-  const predictive = peak ? predictiveReplicas(Math.max(0, peak.value), target, config.scaling.headroom) : undefined;
-  const forecastText = peak && predictive !== undefined ? describeForecast(peak, predictive, target, ctx) : undefined;
+  const tolerance = config.scaling.tolerance;
+  const needed = peak ? predictiveReplicas(Math.max(0, peak.value), target, config.scaling.headroom) : undefined;
+  // Like the HPA's tolerance: a forecast need within the band around the current count keeps it, so
+  // small swings of the forecast do not move replicas back and forth.
+  const held = needed !== undefined && needed !== currentReplicas && withinTolerance(Math.max(0, peak!.value) * (1 + config.scaling.headroom), currentReplicas, target, tolerance);
+  const predictive = held ? currentReplicas : needed;
+  const explain = ctx.explain !== false;
+  const forecastText = explain && peak && needed !== undefined ? describeForecast(peak, needed, target, ctx) + (held ? ` (within ${formatPercent(tolerance)} of ${currentReplicas}, kept)` : '') : '';
 
-  const decision: MetricDecision = {
+  // Built field by field, not spread: replays decide hundreds of thousands of times per plan.
+  const decisionWith = (replicas: number, reactive?: number): MetricDecision => ({
     name: metric.name,
     observed,
     predictive,
@@ -46,40 +55,44 @@ export function evaluateMetric(metric: MetricConfig, input: MetricInput | undefi
     missingData: observed === undefined,
     forecastSource: peak?.source,
     forecastWindow: peak?.position,
-  };
+    ...(reactive !== undefined ? { reactive } : {}),
+    replicas,
+  });
 
   if (observed === undefined) {
     const because = forecastText ? `; ${forecastText} ignored` : '';
     return {
-      decision: { ...decision, replicas: currentReplicas },
+      decision: decisionWith(currentReplicas),
       replicas: currentReplicas,
       rule: 'noData',
       missingData: true,
-      text: `${metric.name} no data, holding ${currentReplicas}${because}`,
+      text: explain ? `${metric.name} no data, holding ${currentReplicas}${because}` : '',
     };
   }
 
-  const reactive = reactiveReplicas(observed, currentReplicas, target);
-  const inBand = withinTolerance(observed, currentReplicas, target);
-  const reactiveNote = inBand ? ` (usage ${formatNumber(observed)} within ${formatPercent(HPA_TOLERANCE)} of ${currentReplicas} x ${formatNumber(target)})` : '';
+  const reactive = reactiveReplicas(observed, currentReplicas, target, tolerance);
+  const inBand = explain && withinTolerance(observed, currentReplicas, target, tolerance);
+  const reactiveNote = inBand ? ` (usage ${formatNumber(observed)} within ${formatPercent(tolerance)} of ${currentReplicas} x ${formatNumber(target)})` : '';
 
-  if (predictive === undefined || forecastText === undefined) {
-    const text = `${metric.name} no forecast; reactive ${formatNumber(observed)} / ${formatNumber(target)} per replica => ${reactive}${reactiveNote}`;
-    return { decision: { ...decision, reactive, replicas: reactive }, replicas: reactive, rule: 'reactive', missingData: false, text };
+  if (predictive === undefined) {
+    const text = explain ? `${metric.name} no forecast; reactive ${formatNumber(observed)} / ${formatNumber(target)} per replica => ${reactive}${reactiveNote}` : '';
+    return { decision: decisionWith(reactive, reactive), replicas: reactive, rule: 'reactive', missingData: false, text };
   }
 
   const floorOn = config.scaling.reactiveFloor;
   const replicas = floorOn ? Math.max(predictive, reactive) : predictive;
   const rule = floorOn && reactive > predictive ? 'reactive' : 'predictive';
-  const reactiveText = floorOn
-    ? `reactive ${reactive}${reactiveNote}${reactive > predictive ? ' (floor applied)' : ''}`
-    : `reactive ${reactive} (floor off)`;
+  const reactiveText = !explain
+    ? ''
+    : floorOn
+      ? `reactive ${reactive}${reactiveNote}${reactive > predictive ? ' (floor applied)' : ''}`
+      : `reactive ${reactive} (floor off)`;
   return {
-    decision: { ...decision, reactive, replicas },
+    decision: decisionWith(replicas, reactive),
     replicas,
     rule,
     missingData: false,
-    text: `${metric.name} ${forecastText}; ${reactiveText}`,
+    text: explain ? `${metric.name} ${forecastText}; ${reactiveText}` : '',
   };
 }
 

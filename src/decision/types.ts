@@ -35,6 +35,8 @@ export interface DecisionInput {
   metrics: MetricInput[];
   recommendations: RecommendationRecord[];
   scaleEvents: ScaleEventRecord[];
+  /** false: message and step texts are left empty (simulated replays, which read only the numbers). */
+  explain?: boolean;
 }
 
 export type DecisionRule =

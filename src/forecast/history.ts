@@ -1,13 +1,13 @@
 // Checks shared by every model before fitting.
-import { countObserved } from './series.js';
+import { countObserved, hasObserved } from './series.js';
 import { InsufficientHistoryError, type Forecaster, type Series } from './types.js';
 
 /** Throws InsufficientHistoryError when `series` has fewer observed points than the model needs. */
 export function requireHistory(forecaster: Forecaster, series: Series): void {
   if (!(series.stepMs > 0)) throw new RangeError(`series stepMs must be positive, got ${series.stepMs}`);
-  const have = countObserved(series.values);
   const need = forecaster.minHistoryPoints(series.stepMs);
-  if (have < need) {
+  if (!hasObserved(series.values, need)) {
+    const have = countObserved(series.values);
     throw new InsufficientHistoryError(have, need, `${forecaster.name} needs at least ${need} observed points, have ${have}`);
   }
 }

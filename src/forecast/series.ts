@@ -35,6 +35,14 @@ export function countObserved(values: readonly number[]): number {
   return count;
 }
 
+/** Whether `values` holds at least `need` finite points; stops counting there (replays check this every minute). */
+export function hasObserved(values: readonly number[], need: number): boolean {
+  if (need <= 0) return true;
+  let count = 0;
+  for (let i = values.length - 1; i >= 0; i--) if (Number.isFinite(values[i]) && ++count >= need) return true;
+  return false;
+}
+
 /**
  * Returns a copy of `values` without NaN. Interior gaps are interpolated linearly between their
  * neighbours; when `period` (in steps) is given and a full period of earlier data exists, the gap

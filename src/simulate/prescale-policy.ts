@@ -122,6 +122,7 @@ export class PrescaleController implements ReplicaController {
       metrics: [{ name: metric.name, observed, forecast }],
       recommendations: this.history.recommendations,
       scaleEvents: this.history.scaleEvents,
+      explain: false,
     });
     this.history.record(this.config, view.now, decision.recommendation, { from: view.specReplicas, to: decision.desiredReplicas });
     return decision.desiredReplicas;

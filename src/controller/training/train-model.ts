@@ -4,6 +4,7 @@
 import type { ModelName } from '../../api/types.js';
 import { mase, seasonalNaiveScale } from '../../forecast/accuracy.js';
 import { createForecaster } from '../../forecast/registry.js';
+import { countObserved } from '../../forecast/series.js';
 import type { Forecaster, ForecasterOptions, ForecasterState, Series } from '../../forecast/types.js';
 
 export interface TrainingRequest {
@@ -54,7 +55,7 @@ export type CreateForecaster = (model: ModelName, options: ForecasterOptions) =>
 export function trainModel(request: TrainingRequest, create: CreateForecaster = createForecaster, timer: () => number = () => performance.now()): TrainingResult {
   const t0 = timer();
   const { series, options } = request;
-  const have = series.values.filter(Number.isFinite).length;
+  const have = countObserved(series.values);
   const failures: string[] = [];
   for (const model of FALLBACK_CHAIN[request.model]) {
     const forecaster = create(model, options);

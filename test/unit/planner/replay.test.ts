@@ -18,7 +18,8 @@ function scalerConfig(model: ModelName, step = '1m'): ScalerConfig {
     interval: '30s',
     metrics: [{ name: 'rps', query: 'sum(rate(http_requests_total[1m]))', targetPerReplica: CAPACITY }],
     forecast: { model, history: '7d', step, horizon: '30m', seasonality: 'Auto', retrainEvery: '6h' },
-    scaling: { leadTime: '10m' },
+    // No tolerance band: it moves the under-provisioning of neighbouring plans by a few tenths of a point, which the monotonicity checks below would read as noise.
+    scaling: { leadTime: '10m', tolerance: '0%' },
   });
 }
 
