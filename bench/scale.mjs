@@ -5,8 +5,8 @@
 // operator's RSS and CPU; then switches some scalers to Ensemble and follows the training queue.
 // Writes bench/results/scale.json and bench/results/scale.md.
 //
-//   npx tsc -p tsconfig.build.json && node bench/scale.mjs [--scalers 1000] [--minutes 5] [--phase statistical|ensemble|both]
-//       [--ensemble-scalers 100] [--concurrency 4] [--training-workers 1] [--history-days 3] [--wait-minutes 120] [--keep]
+//   npx tsc -p tsconfig.build.json && node bench/scale.mjs [--scalers 1000] [--minutes 5] [--phase statistical|ensemble|both|plan]
+//       [--ensemble-scalers 100] [--plan-scalers N] [--concurrency 4] [--training-workers 1] [--history-days 3] [--wait-minutes 120] [--keep]
 //   node bench/scale.mjs --report-only     (rewrite scale.md from scale.json)
 //
 // The body (bench/scale/scale.run.ts) runs under vitest because it starts etcd, kube-apiserver and
@@ -16,9 +16,11 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { flag, fmt as f, hasFlag, resultsDir, root } from './lib.mjs';
 
-const jsonPath = join(resultsDir, 'scale.json');
-const mdPath = join(resultsDir, 'scale.md');
-const PHASES = ['statistical', 'ensemble', 'both'];
+// The plan phase writes files of its own, beside the statistical/Ensemble run's.
+const planPhase = flag('--phase', 'both') === 'plan';
+const jsonPath = join(resultsDir, planPhase ? 'scale-plan.json' : 'scale.json');
+const mdPath = join(resultsDir, planPhase ? 'scale-plan.md' : 'scale.md');
+const PHASES = ['statistical', 'ensemble', 'both', 'plan'];
 
 async function main() {
   if (!hasFlag('--report-only')) {
@@ -30,6 +32,7 @@ async function main() {
       PRESCALE_SCALE_MINUTES: flag('--minutes', '5'),
       PRESCALE_SCALE_PHASE: phase,
       PRESCALE_SCALE_ENSEMBLE_SCALERS: flag('--ensemble-scalers', String(Math.min(100, Number(scalers)))),
+      PRESCALE_SCALE_PLAN_SCALERS: flag('--plan-scalers', scalers),
       PRESCALE_SCALE_CONCURRENCY: flag('--concurrency', '4'),
       PRESCALE_SCALE_TRAINING_WORKERS: flag('--training-workers', '1'),
       PRESCALE_SCALE_HISTORY_DAYS: flag('--history-days', '3'),
@@ -132,6 +135,22 @@ function report(r) {
   lines.push('- Prometheus queries: `prometheus_http_requests_total` of Prometheus itself for `/api/v1/query_range` and `/api/v1/query` (only the operator queries it).');
   lines.push('- RSS and CPU: `/proc/<pid>/status` VmRSS and `/proc/<pid>/stat` utime + stime of the operator process (training worker threads included) every 5 s; the operator\'s /metrics is scraped at the same rate.');
   lines.push('');
+  if (r.plan) {
+    const p = r.plan;
+    const g = p.window.gaps;
+    lines.push(`### Planning: ${f(p.scalers)} scalers given an objective at once`, '');
+    lines.push(
+      `Every scaler's spec was patched to \`scaling.objective: {maxUnderProvisioned: 0.5%}\` (quantile and headroom Auto); each then replans in the training workers on its ${s.history} of history. ` +
+        `${p.ready} of ${p.scalers} had a plan in status (ObjectiveMet True or False) after ${f(p.allReadySeconds)} s (median ${f(p.medianReadySeconds)} s); ${p.replans} replans, ` +
+        `${f(p.replanSecondsMean)} s each on average from submission to result (queue wait included; median ${f(p.replanSecondsP50)} s); the objective was met in simulation for ${p.objectiveMet} of them.`,
+    );
+    lines.push('');
+    lines.push(
+      `Meanwhile (${f(p.window.seconds)} s): ${f(p.window.reconciles)} reconciles (${f(p.window.reconcilesPerSecond)}/s, ${f(p.window.expectedReconcilesPerSecond)}/s expected), reconcile p99 ${f(p.window.reconcileSeconds.p99)} s, ` +
+        `missed intervals ${g?.missedIntervals ?? "—"} (scalers with any: ${g?.scalersWithMissedInterval ?? "—"}), event-loop lag p99 ${f(p.window.eventLoopLagP99Seconds)} s, operator CPU ${f(p.window.process.cpuCores)} cores, RSS max ${f(p.window.process.rssMaxBytes / 2 ** 20)} MiB.`,
+    );
+    lines.push('');
+  }
   if (r.warmup) {
     const w = r.warmup;
     lines.push(`### Start-up: every scaler serving a HoltWinters model`, '');

@@ -168,6 +168,21 @@ export async function setModel(admin: KubeConfig, i: number, model: string): Pro
   );
 }
 
+/** Gives scaler i an objective: its quantile and headroom become Auto, chosen by the planner. */
+export async function setObjective(admin: KubeConfig, i: number, maxUnderProvisioned: string): Promise<void> {
+  await admin.makeApiClient(CustomObjectsApi).patchNamespacedCustomObject(
+    {
+      group: GROUP,
+      version: VERSION,
+      plural: PLURAL,
+      namespace: NAMESPACE,
+      name: scalerName(i),
+      body: { spec: { forecast: { quantile: null }, scaling: { headroom: null, objective: { maxUnderProvisioned } } } },
+    },
+    setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
+  );
+}
+
 export interface OperatorProcess {
   pid: number;
   metricsUrl: string;

@@ -15,6 +15,7 @@ import {
   listScalers,
   inPool,
   setModel,
+  setObjective,
   startOperatorProcess,
   startWorld,
   DAY,
@@ -31,6 +32,7 @@ const SCALERS = Number(env.PRESCALE_SCALE_SCALERS ?? 20);
 const MINUTES = Number(env.PRESCALE_SCALE_MINUTES ?? 5);
 const PHASE = env.PRESCALE_SCALE_PHASE ?? 'both';
 const ENSEMBLE_SCALERS = Math.min(SCALERS, Number(env.PRESCALE_SCALE_ENSEMBLE_SCALERS ?? SCALERS));
+const PLAN_SCALERS = Math.min(SCALERS, Number(env.PRESCALE_SCALE_PLAN_SCALERS ?? SCALERS));
 const CONCURRENCY = Number(env.PRESCALE_SCALE_CONCURRENCY ?? 4);
 const TRAINING_WORKERS = Number(env.PRESCALE_SCALE_TRAINING_WORKERS ?? 1);
 const HISTORY_DAYS = Number(env.PRESCALE_SCALE_HISTORY_DAYS ?? 3);
@@ -140,7 +142,7 @@ it(`${SCALERS} PredictiveScalers in one operator process`, async () => {
   const clockTicks = Number(execFileSync('getconf', ['CLK_TCK']).toString().trim()) || 100;
   const result: Record<string, unknown> = {
     generatedAt: new Date().toISOString(),
-    settings: { scalers: SCALERS, minutes: MINUTES, phase: PHASE, ensembleScalers: ENSEMBLE_SCALERS, concurrency: CONCURRENCY, trainingWorkers: TRAINING_WORKERS, interval: settings.interval, history: settings.history, step: '1m', horizon: '30m', seasonality: '1d' },
+    settings: { scalers: SCALERS, minutes: MINUTES, phase: PHASE, ensembleScalers: ENSEMBLE_SCALERS, planScalers: PLAN_SCALERS, concurrency: CONCURRENCY, trainingWorkers: TRAINING_WORKERS, interval: settings.interval, history: settings.history, step: '1m', horizon: '30m', seasonality: '1d' },
     machine: { cpus: cpus().length, cpuModel: cpus()[0]?.model, memoryBytes: totalmem(), node: process.version, loadAverageAtStart: loadavg() },
   };
   const write = () => writeFile(OUT, `${JSON.stringify(result, null, 1)}\n`);
@@ -172,6 +174,33 @@ it(`${SCALERS} PredictiveScalers in one operator process`, async () => {
       await sleep(MINUTES * 60_000);
       const b = await snapshot(op, world);
       result.steady = await measureWindow(op, world, a, b, sampler.processSamples, sampler.operatorSamples);
+      await write();
+    }
+
+    if (PHASE === 'plan') {
+      // Every replan runs in the training workers: the reconciles must keep their interval meanwhile.
+      const planned = new Set([...all].slice(0, PLAN_SCALERS));
+      const a = await snapshot(op, world);
+      log(`giving ${planned.size} scalers an objective (0.5%): each replans in the training workers`);
+      await inPool(planned.size, 8, (i) => setObjective(world!.cp.kubeConfig, i, '0.5%'));
+      const hasPlan = (s: PredictiveScaler) => s.status?.plan !== undefined && condition(s, 'ObjectiveMet')?.status !== 'Unknown';
+      const wait = await waitForAll(world, planned, hasPlan, a.t);
+      const b = await snapshot(op, world);
+      const planBuckets = (x: Snapshot) => histogramBuckets(x.operator, 'prescale_plan_duration_seconds', { outcome: 'success' });
+      const durations = bucketDelta(planBuckets(a), planBuckets(b));
+      const planSum = sumOf(b.operator, 'prescale_plan_duration_seconds_sum') - sumOf(a.operator, 'prescale_plan_duration_seconds_sum');
+      const planCount = sumOf(b.operator, 'prescale_plan_duration_seconds_count') - sumOf(a.operator, 'prescale_plan_duration_seconds_count');
+      const scalers = await listScalers(world.cp.kubeConfig);
+      const met = scalers.filter((s) => planned.has(s.metadata.name) && s.status?.plan?.objectiveMet).length;
+      result.plan = {
+        ...wait,
+        replans: planCount,
+        // From submission to the workers to the result: includes the wait in the queue.
+        replanSecondsMean: planCount > 0 ? planSum / planCount : null,
+        replanSecondsP50: histogramQuantile(0.5, durations) ?? null,
+        objectiveMet: met,
+        window: await measureWindow(op, world, a, b, sampler.processSamples, sampler.operatorSamples),
+      };
       await write();
     }
 

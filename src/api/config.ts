@@ -151,8 +151,12 @@ export function toScalerConfig(spec: PredictiveScalerSpec): ScalerConfig {
     throw new SpecError('maxReplicas', `must be at least minReplicas (${minReplicas}), got ${maxReplicas}`);
   }
   const planner = plannerConfig(f, s);
-  const quantile = planner?.autoQuantile ? DEFAULTS.quantile : field('forecast.quantile', () => Number(f.quantile ?? DEFAULTS.quantile));
-  if (!(quantile > 0 && quantile < 1)) throw new SpecError('forecast.quantile', `must be Auto or a number in (0, 1), got ${printable(f.quantile)}`);
+  const quantileValue = planner?.autoQuantile ? DEFAULTS.quantile : (f.quantile ?? DEFAULTS.quantile);
+  // A number, as admission requires: "0.9" or [0.5] could only come from an object stored without the schema.
+  if (!(typeof quantileValue === 'number' && quantileValue > 0 && quantileValue < 1)) {
+    throw new SpecError('forecast.quantile', `must be Auto or a number in (0, 1), got ${printable(f.quantile)}`);
+  }
+  const quantile = quantileValue;
   const forecast = forecastDurations(f);
   return {
     scaleTargetRef: scaleTargetRef(spec.scaleTargetRef),

@@ -11,6 +11,10 @@ import { decide } from '../decision/decide.js';
 import type { Decision, MetricInput } from '../decision/types.js';
 import type { ForecastStatus } from '../api/types.js';
 import type { RangeSource } from '../controller/history-cache.js';
+import { formatPlanLines, planStatus } from '../controller/plan-report.js';
+import type { PlanStatus } from '../api/types.js';
+import { applyPlan, replan } from '../planner/replan.js';
+import type { Series } from '../forecast/types.js';
 
 export interface OneShotResult {
   scaler: string;
@@ -19,6 +23,10 @@ export interface OneShotResult {
   leadTime: string;
   decision: Decision;
   forecast?: ForecastStatus;
+  /** With an objective or Auto fields: the plan made on the history just queried, as the operator would. */
+  plan?: PlanStatus;
+  /** Why there is no plan, when the spec asks for one. */
+  planUnavailable?: string;
   models: { metric: string; model?: string; fallbackReason?: string; unavailable?: string; details?: Record<string, unknown> }[];
 }
 
@@ -36,16 +44,33 @@ export async function forecastOnce(
   source: RangeSource,
   opts: { now: number; currentReplicas?: number },
 ): Promise<OneShotResult> {
-  const cfg = toScalerConfig(scaler.spec);
+  const spec = toScalerConfig(scaler.spec);
   const { now } = opts;
-  const currentReplicas = opts.currentReplicas ?? cfg.minReplicas;
-  const leadTimeMs = cfg.scaling.leadTimeMs ?? DEFAULT_LEAD_TIME_MS;
+  const leadTimeMs = spec.scaling.leadTimeMs ?? DEFAULT_LEAD_TIME_MS;
+  const currentReplicasOf = opts.currentReplicas ?? spec.minReplicas;
   const models = new ModelManager({ now: () => now });
   const outcomes = new Map<string, ModelOutcome>();
   const inputs: MetricInput[] = [];
-  const end = Math.floor(now / cfg.forecast.stepMs) * cfg.forecast.stepMs;
+  const end = Math.floor(now / spec.forecast.stepMs) * spec.forecast.stepMs;
+  const histories = new Map<string, Series>();
+  for (const m of spec.metrics) {
+    histories.set(m.name, await source.queryRangeSeries(m.query, end - spec.forecast.historyMs + spec.forecast.stepMs, end, spec.forecast.stepMs));
+  }
+  // The operator replans in its training workers; here the plan is made inline, on the same history.
+  let plan: PlanStatus | undefined;
+  let planUnavailable: string | undefined;
+  let cfg = spec;
+  if (spec.planner) {
+    try {
+      const report = replan({ demand: histories.get(spec.metrics[0]!.name)!, config: spec, leadTimeMs });
+      plan = planStatus(report);
+      cfg = applyPlan(spec, report.plan);
+    } catch (err) {
+      planUnavailable = (err as Error).message;
+    }
+  }
   for (const m of cfg.metrics) {
-    const series = await source.queryRangeSeries(m.query, end - cfg.forecast.historyMs + cfg.forecast.stepMs, end, cfg.forecast.stepMs);
+    const series = histories.get(m.name)!;
     const observation = latestObservation(series, now);
     if (!observation) {
       inputs.push({ name: m.name });
@@ -55,6 +80,7 @@ export async function forecastOnce(
     outcomes.set(m.name, outcome);
     inputs.push({ name: m.name, observed: observation.value, forecast: outcome.forecast });
   }
+  const currentReplicas = currentReplicasOf;
   const decision = decide({ now, config: cfg, currentReplicas, leadTimeMs, metrics: inputs, recommendations: [], scaleEvents: [] });
   return {
     scaler: `${scaler.metadata?.namespace ?? 'default'}/${scaler.metadata?.name ?? '?'}`,
@@ -63,6 +89,8 @@ export async function forecastOnce(
     leadTime: formatDuration(leadTimeMs),
     decision,
     forecast: forecastSummary(cfg, decision, outcomes, now),
+    ...(plan ? { plan } : {}),
+    ...(planUnavailable ? { planUnavailable } : {}),
     models: cfg.metrics.map((m) => {
       const o = outcomes.get(m.name);
       return {
@@ -86,6 +114,8 @@ export function formatOneShot(r: OneShotResult): string {
   if (r.forecast) {
     lines.push(`forecast: ${r.forecast.model} peak ${r.forecast.peak} at ${r.forecast.peakAt} (band ${r.forecast.lower} .. ${r.forecast.upper})`);
   }
+  if (r.plan) lines.push(...formatPlanLines(r.plan));
+  if (r.planUnavailable) lines.push(`plan:     none (${r.planUnavailable}); acting on the spec's defaults`);
   for (const m of r.models) {
     const what = m.model ? `${m.model}${m.fallbackReason ? ` (${m.fallbackReason})` : ''}` : `no forecast: ${m.unavailable}`;
     lines.push(`metric ${m.metric}: ${what}`);

@@ -30,6 +30,9 @@ import type { HistoryCache, RangeSource } from './history-cache.js';
 import { leadTimeInEffect } from './lead-time.js';
 import type { ModelStore } from '../kube/model-store.js';
 import type { ModelManager, ModelOutcome, ModelPersistence } from './models.js';
+import type { PlanManager, PlanView } from './plans.js';
+import { planStatus, planSummary } from './plan-report.js';
+import { applyPlan } from '../planner/replan.js';
 import { PrometheusConfigError } from './prometheus-provider.js';
 import { PromQLEnforceError } from '../prometheus/enforce-label.js';
 import {
@@ -52,6 +55,8 @@ export interface ReconcilerDeps {
   podStartups?: StartupHistory;
   prometheus: { clientFor(namespace: string, cfg: ScalerConfig): Promise<RangeSource> };
   models: ModelManager;
+  /** Plans for scalers with an objective or Auto fields; none: such scalers act on the defaults. */
+  plans?: PlanManager;
   /** Where trained models are kept across operator restarts; none: they are kept in memory only. */
   modelStore?: ModelStore;
   history: HistoryCache;
@@ -124,6 +129,7 @@ export class Reconciler {
     this.deps.observer?.forget(key);
     this.deps.history.forget(`${key}/`);
     this.deps.models.forget(`${key}/`);
+    this.deps.plans?.forget(key);
     this.deps.metrics.forgetScaler(namespace, name).catch((err: unknown) => {
       this.deps.logger.warn({ namespace, scaler: name, err: (err as Error)?.message ?? String(err) }, 'could not remove the metrics of a deleted scaler');
     });
@@ -205,9 +211,14 @@ export class Reconciler {
     report.status.leadTimeSource = lead.source;
     this.deps.metrics.leadTime.set({ namespace, scaler: name }, leadTimeMs / 1000);
 
+    // The plan made earlier (in the background) sets the Auto fields; until there is one they keep the defaults.
+    const planView = this.deps.plans?.view(key, cfg);
+    const spec = cfg;
+    cfg = applyPlan(spec, planView?.state === 'Planned' ? planView.report.plan : undefined);
     const { inputs, problems, outcomes, histories } = await this.gatherMetrics(key, scaler, cfg, now, leadTimeMs, memory, log);
+    this.deps.plans?.refresh(key, spec, histories.get(spec.metrics[0]!.name), { leadTimeMs });
 
-    const decision = decide({
+    const decided = decide({
       now,
       config: cfg,
       currentReplicas: target.replicas,
@@ -216,6 +227,9 @@ export class Reconciler {
       recommendations: memory.decisions.recommendations,
       scaleEvents: memory.decisions.scaleEvents,
     });
+    const planText = planView ? planSummary(spec, planView) : undefined;
+    const decision = planText ? { ...decided, message: `${planText}; ${decided.message}` } : decided;
+    this.reportPlan(report, scaler, spec, planView);
 
     const paused = scaler.metadata.annotations?.[PAUSED_ANNOTATION] === 'true';
     let scaled: ReconcileResult['scaled'];
@@ -342,6 +356,32 @@ export class Reconciler {
       inputs.push({ name: m.name, observed: observation.value, forecast: outcome.forecast });
     }
     return { inputs, problems, outcomes, histories };
+  }
+
+  /** status.plan, the ObjectiveMet condition and the plan's metrics; all removed when the spec plans nothing. */
+  private reportPlan(report: StatusReport, scaler: PredictiveScaler, spec: ScalerConfig, view: PlanView | undefined): void {
+    const labels = { namespace: scaler.metadata.namespace, scaler: scaler.metadata.name };
+    if (!view) {
+      report.dropPlan();
+      this.deps.metrics.removePlan(labels);
+      return;
+    }
+    if (view.state === 'Planned') {
+      const r = view.report;
+      report.status.plan = planStatus(r);
+      report.condition(
+        'ObjectiveMet',
+        r.met ? 'True' : 'False',
+        r.met ? 'ObjectiveMet' : 'ObjectiveNotMet',
+        r.met ? r.reason : `${r.reason}; acting on it, since it comes closest`,
+      );
+      this.deps.metrics.setPlan(labels, r);
+      return;
+    }
+    report.dropPlan(false);
+    const defaults = `acting on quantile ${spec.forecast.quantile} and headroom ${Number((spec.scaling.headroom * 100).toFixed(3))}% until a plan exists`;
+    report.condition('ObjectiveMet', 'Unknown', view.state === 'Pending' ? 'Planning' : 'PlanningUnavailable', `${view.message}; ${defaults}`);
+    this.deps.metrics.removePlan(labels);
   }
 
   /** A failing observer is logged; it never fails the reconcile. */
@@ -575,6 +615,14 @@ export function splitKey(key: string): [string, string] {
 class StatusReport {
   readonly status: PredictiveScalerStatus = {};
   private readonly updates: ConditionUpdate[] = [];
+  private planDropped = false;
+  private objectiveDropped = false;
+
+  /** Removes status.plan, and the ObjectiveMet condition too unless `condition` is false. */
+  dropPlan(condition = true): void {
+    this.planDropped = true;
+    this.objectiveDropped = condition;
+  }
 
   constructor(
     private readonly scaler: PredictiveScaler,
@@ -595,12 +643,14 @@ class StatusReport {
   statusFor(current: PredictiveScaler, always = false): PredictiveScalerStatus | undefined {
     const old = current.status ?? {};
     const generation = this.scaler.metadata.generation;
+    const kept = this.objectiveDropped ? old.conditions?.filter((c) => c.type !== 'ObjectiveMet') : old.conditions;
     const next: PredictiveScalerStatus = {
       ...old,
       ...this.status,
       observedGeneration: generation,
-      conditions: mergeConditions(old.conditions, this.updates, new Date(this.now), generation),
+      conditions: mergeConditions(kept, this.updates, new Date(this.now), generation),
     };
+    if (this.planDropped) delete next.plan;
     if (!always && sameStatus(old, next)) return undefined;
     return next;
   }

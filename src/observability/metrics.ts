@@ -1,6 +1,7 @@
 // The operator's Prometheus metrics, registered on a caller-supplied registry (never the global one).
 
 import { Counter, Gauge, Histogram, collectDefaultMetrics, type Registry } from 'prom-client';
+import type { PlanReport } from '../planner/replan.js';
 
 type Labels = Partial<Record<string, string | number>>;
 
@@ -52,6 +53,17 @@ export interface OperatorMetrics {
   eventLoopLag: Gauge;
   /** Promise rejections no code handled: logged and counted instead of crashing the process. */
   unhandledRejections: Counter;
+  /** The plan's quantile and headroom, whether it meets the objective, and its simulated evidence beside the HPA's. */
+  planQuantile: Gauge<ScalerLabels>;
+  planHeadroom: Gauge<ScalerLabels>;
+  planObjectiveMet: Gauge<ScalerLabels>;
+  planUnderProvisioned: Gauge<ScalerLabels | 'policy'>;
+  planReplicaMinutesRatio: Gauge<ScalerLabels | 'policy'>;
+  planHpaTargetForObjective: Gauge<ScalerLabels>;
+  /** Time per replan (simulating the grid on the history), by outcome. */
+  planDuration: Histogram<'outcome'>;
+  setPlan(labels: { namespace: string; scaler: string }, report: PlanReport): void;
+  removePlan(labels: { namespace: string; scaler: string }): void;
   /** Removes every series labelled with this scaler, e.g. after the scaler was deleted. */
   forgetScaler(namespace: string, scaler: string): Promise<void>;
 }
@@ -213,7 +225,65 @@ export function createOperatorMetrics(registry: Registry, sources: MetricSources
     registers,
   });
 
+  const scalerLabels = ['namespace', 'scaler'] as const;
+  const policyLabels = ['namespace', 'scaler', 'policy'] as const;
+  const planQuantile = new Gauge({ name: 'prescale_plan_quantile', help: 'Forecast quantile the plan acts on.', labelNames: scalerLabels, registers });
+  const planHeadroom = new Gauge({ name: 'prescale_plan_headroom_ratio', help: 'Headroom the plan adds (0.1 = 10%).', labelNames: scalerLabels, registers });
+  const planObjectiveMet = new Gauge({
+    name: 'prescale_plan_objective_met',
+    help: '1 when the plan met spec.scaling.objective in simulation on the recent history, 0 when no plan of the grid did.',
+    labelNames: scalerLabels,
+    registers,
+  });
+  const planUnderProvisioned = new Gauge({
+    name: 'prescale_plan_simulated_under_provisioned_ratio',
+    help: 'Share of simulated minutes with Ready capacity below demand on the recent history: policy "prescale" (the plan) or "hpa" (the HPA at targetPerReplica).',
+    labelNames: policyLabels,
+    registers,
+  });
+  const planReplicaMinutesRatio = new Gauge({
+    name: 'prescale_plan_simulated_replica_minutes_ratio',
+    help: "Simulated replica-minutes on the recent history against the oracle's (replicas that exactly serve each minute), per policy.",
+    labelNames: policyLabels,
+    registers,
+  });
+  const planHpaTargetForObjective = new Gauge({
+    name: 'prescale_plan_hpa_target_for_objective',
+    help: 'Highest HPA target utilization (of 1.0 .. 0.4) whose simulated run meets the objective; absent when none does.',
+    labelNames: scalerLabels,
+    registers,
+  });
+  const planDuration = new Histogram({
+    name: 'prescale_plan_duration_seconds',
+    help: 'Time per replan, from submission to the training workers to the result, by outcome.',
+    labelNames: ['outcome'] as const,
+    buckets: TRAINING_BUCKETS,
+    registers,
+  });
+  const planSeries: LabelledSeries[] = [planQuantile, planHeadroom, planObjectiveMet, planUnderProvisioned, planReplicaMinutesRatio, planHpaTargetForObjective];
+
+  function setPlan(labels: { namespace: string; scaler: string }, r: PlanReport): void {
+    planQuantile.set(labels, r.plan.quantile);
+    planHeadroom.set(labels, r.plan.headroom);
+    planObjectiveMet.set(labels, r.met ? 1 : 0);
+    planUnderProvisioned.set({ ...labels, policy: 'prescale' }, r.simulated.underProvisioned);
+    planUnderProvisioned.set({ ...labels, policy: 'hpa' }, r.hpa.underProvisioned);
+    planReplicaMinutesRatio.set({ ...labels, policy: 'prescale' }, r.simulated.replicaMinutesRatio);
+    planReplicaMinutesRatio.set({ ...labels, policy: 'hpa' }, r.hpa.replicaMinutesRatio);
+    if (r.hpa.targetForObjective !== undefined) planHpaTargetForObjective.set(labels, r.hpa.targetForObjective);
+    else planHpaTargetForObjective.remove(labels);
+  }
+
+  function removePlan(labels: { namespace: string; scaler: string }): void {
+    for (const g of [planQuantile, planHeadroom, planObjectiveMet, planHpaTargetForObjective]) g.remove(labels);
+    for (const policy of ['prescale', 'hpa']) {
+      planUnderProvisioned.remove({ ...labels, policy });
+      planReplicaMinutesRatio.remove({ ...labels, policy });
+    }
+  }
+
   const perScaler: LabelledSeries[] = [
+    ...planSeries,
     modelLiveMase,
     modelDrift,
     forecastValue,
@@ -259,6 +329,15 @@ export function createOperatorMetrics(registry: Registry, sources: MetricSources
     tfjsBackend,
     eventLoopLag,
     unhandledRejections,
+    planQuantile,
+    planHeadroom,
+    planObjectiveMet,
+    planUnderProvisioned,
+    planReplicaMinutesRatio,
+    planHpaTargetForObjective,
+    planDuration,
+    setPlan,
+    removePlan,
     forgetScaler,
   };
 }

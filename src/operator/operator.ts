@@ -7,6 +7,7 @@ import { Controller, scalerInformer } from '../controller/controller.js';
 import { HistoryCache } from '../controller/history-cache.js';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { ModelManager } from '../controller/models.js';
+import { PlanManager } from '../controller/plans.js';
 import { WorkerPoolTrainer } from '../controller/training/worker-pool.js';
 import { selectBackend } from '../forecast/tf/backend.js';
 import { ConfigMapModelStore } from '../kube/model-store.js';
@@ -125,6 +126,14 @@ export async function startOperator(o: OperatorOptions): Promise<RunningOperator
     },
   });
   metrics.tfjsBackend.set({ backend: backend.name }, 1);
+  // Replans run in the same workers as trainings, queued behind the statistical ones.
+  const plans = new PlanManager({
+    now,
+    runner: trainer,
+    logger: log,
+    onPlanned: (seconds, outcome) => metrics.planDuration.observe({ outcome }, seconds),
+    onSettled: (key) => controller?.enqueue(key),
+  });
   const unguardRejections = guardUnhandledRejections({ target: process, logger: log, onRejection: () => metrics.unhandledRejections.inc() });
   const identity = `${hostname()}-${randomBytes(4).toString('hex')}`;
 
@@ -154,6 +163,7 @@ export async function startOperator(o: OperatorOptions): Promise<RunningOperator
     }),
     prometheusDeadlineMs: o.reconcileTimeoutMs,
     models,
+    plans,
     ...(o.persistModels === false
       ? {}
       : {

@@ -48,7 +48,10 @@ function manifest(c: ScalerInput): PredictiveScaler {
 }
 
 /** Schema keywords that bound values rather than state their types. */
-const VALUE_RULES = ['x-kubernetes-validations', 'minimum', 'maximum', 'minLength', 'maxLength', 'pattern', 'minItems', 'maxItems', 'enum', 'anyOf', 'allOf', 'not'];
+const VALUE_RULES = [
+  'x-kubernetes-validations', 'minimum', 'exclusiveMinimum', 'maximum', 'exclusiveMaximum', 'minLength', 'maxLength', 'pattern',
+  'minItems', 'maxItems', 'minProperties', 'maxProperties', 'enum', 'anyOf', 'allOf', 'not',
+];
 
 /** The CRD with the spec's types only: what stood before its admission rules (each earlier version checked at least that). */
 function crdCheckingOnlyTypes(): string {

@@ -7,7 +7,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ApiextensionsV1Api, CustomObjectsApi, type KubeConfig, type V1JSONSchemaProps } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DEFAULTS } from '../../src/api/config.js';
+import { DEFAULTS, SpecError, toScalerConfig } from '../../src/api/config.js';
 import {
   MAX_HEADROOM_PERCENT,
   MAX_HISTORY_MS,
@@ -21,6 +21,8 @@ import {
   MAX_SCHEDULE_MULTIPLIER,
   MAX_STABILIZATION_WINDOW_MS,
   MAX_TARGET_PER_REPLICA,
+  MAX_TOLERANCE_PERCENT,
+  MAX_UNDER_PROVISIONED_PERCENT,
   MAX_URL_LENGTH,
   MIN_INTERVAL_MS,
   MIN_RETRAIN_EVERY_MS,
@@ -196,9 +198,13 @@ describe('PredictiveScaler CRD on a real API server', () => {
     ['step longer than horizon', specWith((s) => ((s.forecast.step = '1h'), (s.forecast.horizon = '30m'))), 'spec.forecast.step', '<= spec.forecast.horizon'],
     ['horizon not covering leadTime + interval', specWith((s) => (s.scaling.leadTime = '30m')), 'spec.forecast.horizon', 'spec.scaling.leadTime'],
     ['leadTime "soon"', specWith((s) => (s.scaling.leadTime = 'soon')), 'spec.scaling.leadTime', 'should match'],
-    ['quantile 0', specWith((s) => (s.forecast.quantile = 0)), 'spec.forecast.quantile', 'between 0 and 1'],
-    ['quantile 1.5', specWith((s) => (s.forecast.quantile = 1.5)), 'spec.forecast.quantile', 'between 0 and 1'],
-    ['quantile as text', specWith((s) => (s.forecast.quantile = 'high')), 'spec.forecast.quantile', 'must be of type number'],
+    ['quantile 0', specWith((s) => (s.forecast.quantile = 0)), 'spec.forecast.quantile', 'should be greater than 0'],
+    ['quantile 1', specWith((s) => (s.forecast.quantile = 1)), 'spec.forecast.quantile', 'should be less than 1'],
+    ['quantile as text', specWith((s) => (s.forecast.quantile = 'high')), 'spec.forecast.quantile', "should match '^Auto$'"],
+    // The operator reads these two as 0.9 and 0.5 (Number()); admission is stricter.
+    ['quantile as a number in text', specWith((s) => (s.forecast.quantile = '0.9')), 'spec.forecast.quantile', "should match '^Auto$'"],
+    ['quantile as a list', specWith((s) => (s.forecast.quantile = [0.5])), 'spec.forecast.quantile', 'must have at most 0 items'],
+    ['quantile as an object', specWith((s) => (s.forecast.quantile = { value: 0.5 })), 'spec.forecast.quantile', 'at most 0'],
     ['empty metrics', specWith((s) => (s.metrics = [])), 'spec.metrics', 'at least 1 items'],
     ['duplicate metric names', specWith((s) => (s.metrics = [...metricsNamed(1), ...metricsNamed(1)])), 'spec.metrics', 'names must be unique'],
     ['11 metrics', specWith((s) => (s.metrics = metricsNamed(11))), 'spec.metrics', 'must have at most 10 items'],
@@ -246,6 +252,13 @@ describe('PredictiveScaler CRD on a real API server', () => {
     ['a Secret name with a slash', specWith((s) => (s.prometheus.authSecretRef.name = 'a/b')), 'spec.prometheus.authSecretRef.name', 'should match'],
   ];
 
+  it('rejects quantile as a boolean, naming the field', async () => {
+    // No bound applies to booleans alone: `not` refuses them, and its message quotes the field without a colon.
+    const result = await dryRunCreate(scaler('invalid', specWith((s) => (s.forecast.quantile = true))));
+    expect(result).toMatchObject({ ok: false, code: 422 });
+    if (!result.ok) expect(result.message).toContain('"spec.forecast.quantile" must not validate the schema (not)');
+  });
+
   it.each(invalid)('rejects %s, naming the field', async (_label, spec, field, words) => {
     const result = await dryRunCreate(scaler('invalid', spec));
     expect(result.ok).toBe(false);
@@ -253,6 +266,59 @@ describe('PredictiveScaler CRD on a real API server', () => {
     expect(result.code).toBe(422);
     expect(result.message).toContain(`${field}:`);
     expect(result.message).toContain(words);
+  });
+
+  // Issue 13, the planner's fields. Each case goes through toScalerConfig too, which must agree: what
+  // admission takes the operator serves, and what admission refuses the operator refuses, naming the
+  // same field (for objects stored before these rules existed).
+  const withObjective = (objective: unknown) => (s: Record<string, any>) => (s.scaling.objective = objective);
+  const plannerAccepted: Array<[string, unknown]> = [
+    ['an objective with quantile and headroom omitted (both Auto)', specWith((s) => (withObjective({ maxUnderProvisioned: '0.5%' })(s), delete s.forecast.quantile, delete s.scaling.headroom))],
+    ['an objective with explicit quantile and headroom', specWith(withObjective({ maxUnderProvisioned: '1%' }))],
+    ['an objective of 0%', specWith(withObjective({ maxUnderProvisioned: '0%' }))],
+    ['quantile Auto', specWith((s) => (s.forecast.quantile = 'Auto'))],
+    ['headroom Auto', specWith((s) => (s.scaling.headroom = 'Auto'))],
+    ['quantile and headroom Auto with an objective', specWith((s) => (withObjective({ maxUnderProvisioned: '2.5%' })(s), (s.forecast.quantile = 'Auto'), (s.scaling.headroom = 'Auto')))],
+    ['tolerance 0%', specWith((s) => (s.scaling.tolerance = '0%'))],
+    ['tolerance 12.5%', specWith((s) => (s.scaling.tolerance = '12.5%'))],
+    ['quantile 0.999', specWith((s) => (s.forecast.quantile = 0.999))],
+  ];
+
+  it.each(plannerAccepted)('accepts %s, as the operator does', async (_label, spec) => {
+    expect(await dryRunCreate(scaler('planner-valid', spec))).toEqual({ ok: true });
+    expect(operatorRefusal(spec)).toBeUndefined();
+  });
+
+  // [case, spec, field the message must name, words the message must contain]
+  const plannerRejected: Array<[string, unknown, string, string]> = [
+    ['objective 60%', specWith(withObjective({ maxUnderProvisioned: '60%' })), 'spec.scaling.objective.maxUnderProvisioned', `must be at most ${MAX_UNDER_PROVISIONED_PERCENT}%`],
+    ['objective "abc"', specWith(withObjective({ maxUnderProvisioned: 'abc' })), 'spec.scaling.objective.maxUnderProvisioned', 'should match'],
+    ['objective "Auto"', specWith(withObjective({ maxUnderProvisioned: 'Auto' })), 'spec.scaling.objective.maxUnderProvisioned', 'should match'],
+    ['objective as a number', specWith(withObjective(0.5)), 'spec.scaling.objective', 'must be of type object'],
+    ['objective as a percentage text', specWith(withObjective('0.5%')), 'spec.scaling.objective', 'must be of type object'],
+    ['objective without maxUnderProvisioned', specWith(withObjective({})), 'spec.scaling.objective.maxUnderProvisioned', 'Required'],
+    ['objective maxUnderProvisioned as a number', specWith(withObjective({ maxUnderProvisioned: 0.5 })), 'spec.scaling.objective.maxUnderProvisioned', 'must be of type string'],
+    ['objective maxUnderProvisioned as an object', specWith(withObjective({ maxUnderProvisioned: { percent: 1 } })), 'spec.scaling.objective.maxUnderProvisioned', 'must be of type string'],
+    ['quantile "Sometimes"', specWith((s) => (s.forecast.quantile = 'Sometimes')), 'spec.forecast.quantile', "should match '^Auto$'"],
+    ['quantile "auto"', specWith((s) => (s.forecast.quantile = 'auto')), 'spec.forecast.quantile', "should match '^Auto$'"],
+    ['quantile 1.5', specWith((s) => (s.forecast.quantile = 1.5)), 'spec.forecast.quantile', 'should be less than 1'],
+    ['quantile -0.1', specWith((s) => (s.forecast.quantile = -0.1)), 'spec.forecast.quantile', 'should be greater than 0'],
+    ['headroom "Auto%"', specWith((s) => (s.scaling.headroom = 'Auto%')), 'spec.scaling.headroom', 'should match'],
+    ['headroom "auto"', specWith((s) => (s.scaling.headroom = 'auto')), 'spec.scaling.headroom', 'should match'],
+    ['tolerance 70%', specWith((s) => (s.scaling.tolerance = '70%')), 'spec.scaling.tolerance', `must be at most ${MAX_TOLERANCE_PERCENT}%`],
+    ['tolerance "ten percent"', specWith((s) => (s.scaling.tolerance = 'ten percent')), 'spec.scaling.tolerance', 'should match'],
+    ['tolerance -5%', specWith((s) => (s.scaling.tolerance = '-5%')), 'spec.scaling.tolerance', 'should match'],
+    ['tolerance as a number', specWith((s) => (s.scaling.tolerance = 0.1)), 'spec.scaling.tolerance', 'must be of type string'],
+  ];
+
+  it.each(plannerRejected)('rejects %s, naming the field, as the operator does', async (_label, spec, field, words) => {
+    const result = await dryRunCreate(scaler('planner-invalid', spec));
+    expect(result.ok).toBe(false);
+    if (result.ok) return;
+    expect(result.code).toBe(422);
+    expect(result.message).toContain(`${field}:`);
+    expect(result.message).toContain(words);
+    expect(operatorRefusal(spec)?.field).toBe(field.replace(/^spec\./, ''));
   });
 
   // The caps of src/api/limits.ts, each at its boundary: admitted at the cap, rejected just past it. This
@@ -338,6 +404,14 @@ describe('PredictiveScaler CRD on a real API server', () => {
       'spec.metrics[0].targetPerReplica',
       'at least 1m',
     ],
+    [
+      'largest objective',
+      specWith(withObjective({ maxUnderProvisioned: `${MAX_UNDER_PROVISIONED_PERCENT}%` })),
+      specWith(withObjective({ maxUnderProvisioned: `${MAX_UNDER_PROVISIONED_PERCENT}.5%` })),
+      'spec.scaling.objective.maxUnderProvisioned',
+      `at most ${MAX_UNDER_PROVISIONED_PERCENT}%`,
+    ],
+    ['largest tolerance', specWith((s) => (s.scaling.tolerance = `${MAX_TOLERANCE_PERCENT}%`)), specWith((s) => (s.scaling.tolerance = `${MAX_TOLERANCE_PERCENT}.5%`)), 'spec.scaling.tolerance', `at most ${MAX_TOLERANCE_PERCENT}%`],
     ['largest headroom', specWith((s) => (s.scaling.headroom = `${MAX_HEADROOM_PERCENT}%`)), specWith((s) => (s.scaling.headroom = `${MAX_HEADROOM_PERCENT}.5%`)), 'spec.scaling.headroom', `at most ${MAX_HEADROOM_PERCENT}%`],
     [
       'largest schedule multiplier',
@@ -400,12 +474,12 @@ describe('PredictiveScaler CRD on a real API server', () => {
         step: DEFAULTS.step,
         horizon: DEFAULTS.horizon,
         seasonality: 'Auto',
-        quantile: DEFAULTS.quantile,
+        // No quantile: omitted means Auto under an objective, so the API server must not fill it in.
         retrainEvery: DEFAULTS.retrainEvery,
       },
       scaling: {
         leadTime: 'Auto',
-        headroom: DEFAULTS.headroom,
+        // Likewise no headroom, and no tolerance (the operator applies DEFAULTS.tolerance).
         reactiveFloor: true,
         scaleUp: { maxReplicasPerMinute: DEFAULTS.scaleUpMaxReplicasPerMinute },
         scaleDown: {
@@ -437,8 +511,22 @@ describe('PredictiveScaler CRD on a real API server', () => {
         { name: 'HoltWinters', weight: 0.4, mase: 0.55 },
       ],
       explanation: 'rps forecast p90 peak 512 at 14:05 (within lead time 2m10s) / 40 per replica +10% => 15; reactive 9; limited by scaleUp to 14',
+      plan: {
+        quantile: 0.95,
+        headroom: '5%',
+        objective: '0.5%',
+        objectiveMet: true,
+        simulated: { underProvisioned: '0.3%', replicaMinutes: '1.21x oracle', scaleEvents: 412 },
+        hpa: { underProvisioned: '4.1%', replicaMinutes: '1.35x oracle', scaleEvents: 1210, targetForObjective: 0.6 },
+        window: '7d',
+        evaluatedMinutes: 7200,
+        plans: 24,
+        plannedAt: '2026-03-02T12:00:00Z',
+        message: 'q0.95 +5% is the cheapest of 24 plans meeting 0.5%',
+      },
       conditions: [
         { type: 'Ready', status: 'True', reason: 'Scaling', message: 'scaling on 1 metric', lastTransitionTime: '2026-03-02T13:00:00Z', observedGeneration: 1 },
+        { type: 'ObjectiveMet', status: 'True', reason: 'ObjectiveMet', message: 'q0.95 +5% is the cheapest of 24 plans meeting 0.5%', lastTransitionTime: '2026-03-02T12:00:00Z', observedGeneration: 1 },
       ],
     };
     await customObjects.patchNamespacedCustomObjectStatus({
@@ -503,7 +591,9 @@ describe('PredictiveScaler CRD file', () => {
     expect(patterns.get('.spec.scaling.scaleDown.stabilizationWindow')).toBe(DURATION_PATTERN);
     expect(patterns.get('.spec.scaling.leadTime')).toBe(`^(Auto|${DURATION_PATTERN.slice(1, -1)})$`);
     expect(patterns.get('.spec.metrics[].targetPerReplica')).toBe(QUANTITY_PATTERN);
-    expect(patterns.get('.spec.scaling.headroom')).toBe(PERCENT_PATTERN);
+    expect(patterns.get('.spec.scaling.headroom')).toBe(`^(Auto|${PERCENT_PATTERN.slice(1, -1)})$`);
+    expect(patterns.get('.spec.scaling.tolerance')).toBe(PERCENT_PATTERN);
+    expect(patterns.get('.spec.scaling.objective.maxUnderProvisioned')).toBe(PERCENT_PATTERN);
     expect(patterns.get('.spec.scaleTargetRef.apiVersion')).toBe(API_VERSION_PATTERN);
     expect(patterns.get('.spec.scaleTargetRef.kind')).toBe(KIND_PATTERN);
     expect(patterns.get('.spec.scaleTargetRef.name')).toBe(OBJECT_NAME_PATTERN);
@@ -527,6 +617,17 @@ describe('PredictiveScaler CRD file', () => {
     expect(unbounded).toEqual([]);
   });
 });
+
+/** The operator's own check of a spec: the SpecError toScalerConfig throws, or undefined when it serves it. */
+function operatorRefusal(spec: unknown): SpecError | undefined {
+  try {
+    toScalerConfig(spec as PredictiveScalerSpec);
+    return undefined;
+  } catch (err) {
+    if (err instanceof SpecError) return err;
+    throw err;
+  }
+}
 
 function metricsNamed(count: number): PredictiveScalerSpec['metrics'] {
   return Array.from({ length: count }, (_, i) => ({ name: `m${i}`, query: `sum(rate(requests_${i}[1m]))`, targetPerReplica: '10' }));

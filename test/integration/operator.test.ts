@@ -182,7 +182,7 @@ beforeAll(async () => {
   await applyManifests(admin, 'crds');
   await applyKustomization(admin, 'deploy');
   await applyManifests(admin, [{ apiVersion: 'v1', kind: 'Namespace', metadata: { name: NS } }]);
-  await applyManifests(admin, ['web', 'forecast-only', 'paused', 'bad-query', 'hpa-owned', 'young', 'promdown', 'after-restart', 'ensemble'].map((n) => deployment(n)));
+  await applyManifests(admin, ['web', 'forecast-only', 'paused', 'bad-query', 'hpa-owned', 'young', 'promdown', 'after-restart', 'ensemble', 'planned'].map((n) => deployment(n)));
   await applyManifests(admin, crdsAndCustomTargets());
 
   // The operator runs with the deploy/ ServiceAccount's token: any permission missing from the
@@ -250,6 +250,40 @@ describe('operator against a real API server and Prometheus', () => {
     const s = await eventually('forecast-only status', () => getScaler('forecast-only'), (x) => (x.status?.desiredReplicas ?? 0) >= 20);
     expect(condition(s, 'AbleToScale')).toMatchObject({ status: 'False', reason: 'ForecastOnly' });
     expect(await replicasOf('forecast-only')).toBe(2);
+  });
+
+  it('with an objective plans its quantile and headroom on its own history, beside the HPA, in ForecastOnly mode', async () => {
+    await createScaler(
+      scalerManifest('planned', 'planned', {
+        extraSpec: {
+          mode: 'ForecastOnly',
+          // No quantile and no headroom: with an objective both are Auto.
+          forecast: { model: 'HoltWinters', history: '3d', step: '1m', horizon: '30m', seasonality: ['1d'] },
+          scaling: { leadTime: '5m', objective: { maxUnderProvisioned: '1%' }, scaleUp: { maxReplicasPerMinute: 100 } },
+        },
+      }),
+    );
+    const s = await eventually('a plan in status', () => getScaler('planned'), (x) => x.status?.plan !== undefined && condition(x, 'ObjectiveMet')?.status !== 'Unknown', 120_000);
+    const plan = s.status!.plan!;
+    expect([0.5, 0.7, 0.8, 0.9, 0.95, 0.99]).toContain(plan.quantile);
+    expect(['0%', '5%', '10%', '20%']).toContain(plan.headroom);
+    expect(plan).toMatchObject({ objective: '1%', plans: 24, window: expect.stringMatching(/^(2d23h\d+m|3d)$/) });
+    expect(plan.simulated.replicaMinutes).toMatch(/^\d+\.\d\dx oracle$/);
+    expect(plan.hpa.underProvisioned).toMatch(/%$/);
+    // The history repeats one plateau a day and the HPA reacts only once it has arrived: with a
+    // 5-minute lead time it falls short at every ramp, where the plan does not.
+    expect(Number.parseFloat(plan.hpa.underProvisioned)).toBeGreaterThan(Number.parseFloat(plan.simulated.underProvisioned));
+    const objective = condition(s, 'ObjectiveMet')!;
+    expect(objective.status).toBe(plan.objectiveMet ? 'True' : 'False');
+    expect(objective.message).toContain(`q${plan.quantile} +${plan.headroom}`);
+    const decided = await eventually('the explanation names the plan', () => getScaler('planned'), (x) => /^plan q/.test(x.status?.explanation ?? ''));
+    expect(decided.status?.explanation).toContain(`plan q${plan.quantile} +${plan.headroom}`);
+    expect(await replicasOf('planned')).toBe(2);
+
+    const metrics = await (await fetch(`http://127.0.0.1:${operator.servers.metrics!.port}/metrics`)).text();
+    expect(metrics).toContain(`prescale_plan_quantile{namespace="shop",scaler="planned"} ${plan.quantile}`);
+    expect(metrics).toMatch(/prescale_plan_simulated_under_provisioned_ratio\{namespace="shop",scaler="planned",policy="hpa"\} \d/);
+    expect(metrics).toMatch(/prescale_plan_duration_seconds_count\{outcome="success"\} [1-9]/);
   });
 
   it('does not rewrite a steady scaler\'s status every interval', async () => {

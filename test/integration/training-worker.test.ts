@@ -6,6 +6,7 @@ import { toScalerConfig } from '../../src/api/config.js';
 import { ModelManager, type ModelOutcome } from '../../src/controller/models.js';
 import { trainModel, type TrainingRequest } from '../../src/controller/training/train-model.js';
 import { TrainingTimeoutError, WorkerPoolTrainer } from '../../src/controller/training/worker-pool.js';
+import { PlanningUnavailable, replan } from '../../src/planner/replan.js';
 import { selectBackend } from '../../src/forecast/tf/backend.js';
 import type { Series } from '../../src/forecast/types.js';
 import { TRAINING_WORKER_SCRIPT } from '../helpers/worker-script.js';
@@ -38,6 +39,25 @@ afterEach(async () => {
 });
 
 describe('WorkerPoolTrainer', () => {
+  it('replans in a worker thread with the same result as inline, and tells an unavailable plan from a failure', async () => {
+    pool = new WorkerPoolTrainer({ size: 1, timeoutMs: 60_000, script: TRAINING_WORKER_SCRIPT });
+    const config = toScalerConfig({
+      scaleTargetRef: { apiVersion: 'apps/v1', kind: 'Deployment', name: 'web' },
+      maxReplicas: 50,
+      metrics: [{ name: 'rps', query: 'q', targetPerReplica: 20 }],
+      forecast: { model: 'HoltWinters', history: '3d', seasonality: ['1d'] },
+      scaling: { leadTime: '5m', objective: { maxUnderProvisioned: '1%' } },
+    });
+    const request = { demand: dailyTraffic(), config, leadTimeMs: 5 * MINUTE };
+    const remote = await pool.plan(request);
+    expect(remote).toEqual(replan(request));
+    expect(remote.plans).toBe(24);
+
+    const short = { ...request, demand: { ...request.demand, values: request.demand.values.slice(0, 600) } };
+    const refused = await pool.plan(short).catch((err: unknown) => err);
+    expect(refused).toBeInstanceOf(PlanningUnavailable);
+    expect((refused as Error).message).toMatch(/planning needs 1d of history, have 10h/);
+  });
   it('trains in a worker thread and hands back a model that forecasts exactly like one trained inline', async () => {
     pool = new WorkerPoolTrainer({ size: 1, timeoutMs: 60_000, script: TRAINING_WORKER_SCRIPT });
     const series = dailyTraffic();

@@ -4,6 +4,7 @@
 import type { ModelName } from '../../api/types.js';
 import { createForecaster, isModelName } from '../../forecast/registry.js';
 import type { Forecaster, ForecasterOptions, ForecasterState } from '../../forecast/types.js';
+import { replan, type PlanReport, type ReplanInput } from '../../planner/replan.js';
 import { trainModel, type CreateForecaster, type TrainingRequest, type TrainingResult } from './train-model.js';
 
 export interface Trainer {
@@ -16,11 +17,20 @@ export interface Trainer {
   close(): Promise<void>;
 }
 
-export class InlineTrainer implements Trainer {
+/** Where replans run: like trainings, off the reconcile path when pooled. */
+export interface PlanRunner {
+  plan(request: ReplanInput): PlanReport | Promise<PlanReport>;
+}
+
+export class InlineTrainer implements Trainer, PlanRunner {
   constructor(private readonly create: CreateForecaster = createForecaster) {}
 
   train(request: TrainingRequest): TrainingResult {
     return trainModel(request, this.create);
+  }
+
+  plan(request: ReplanInput): PlanReport {
+    return replan(request);
   }
 
   queued(): number {

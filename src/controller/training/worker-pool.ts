@@ -6,8 +6,9 @@ import type { Logger } from '../../observability/logger.js';
 import type { BackendName } from '../../forecast/tf/backend.js';
 import { isStatisticalModel } from '../../forecast/registry.js';
 import type { ForecasterOptions } from '../../forecast/types.js';
+import { PlanningUnavailable, planReportProblem, type PlanReport, type ReplanInput } from '../../planner/replan.js';
 import type { TrainingRequest, TrainingResult } from './train-model.js';
-import { importTrainingResult, type Trainer } from './trainer.js';
+import { importTrainingResult, type PlanRunner, type Trainer } from './trainer.js';
 import type { WorkerJob, WorkerReply } from './worker.js';
 
 export interface WorkerPoolOptions {
@@ -28,12 +29,9 @@ export class TrainingTimeoutError extends Error {
   }
 }
 
-interface Job {
-  id: number;
-  request: TrainingRequest;
-  resolve: (result: TrainingResult) => void;
-  reject: (error: Error) => void;
-}
+type Job =
+  | { id: number; kind: 'train'; request: TrainingRequest; resolve: (result: TrainingResult) => void; reject: (error: Error) => void }
+  | { id: number; kind: 'plan'; request: ReplanInput; resolve: (report: PlanReport) => void; reject: (error: Error) => void };
 
 interface Slot {
   worker: Worker;
@@ -43,7 +41,7 @@ interface Slot {
   timer?: NodeJS.Timeout;
 }
 
-export class WorkerPoolTrainer implements Trainer {
+export class WorkerPoolTrainer implements Trainer, PlanRunner {
   private readonly queue: Job[] = [];
   private readonly slots = new Set<Slot>();
   private nextId = 1;
@@ -57,16 +55,23 @@ export class WorkerPoolTrainer implements Trainer {
 
   train(request: TrainingRequest): Promise<TrainingResult> {
     if (this.closed) return Promise.reject(new Error('the trainer is closed'));
-    return new Promise((resolve, reject) => {
-      const job = { id: this.nextId++, request, resolve, reject };
-      // Statistical models train in well under a second; they go ahead of queued LSTM and Ensemble
-      // jobs (seconds each) so that a burst of those does not hold every other scaler back.
-      const heavy = (j: Job) => !isStatisticalModel(j.request.model);
-      const firstHeavy = this.queue.findIndex(heavy);
-      if (heavy(job) || firstHeavy < 0) this.queue.push(job);
-      else this.queue.splice(firstHeavy, 0, job);
-      this.dispatch();
-    });
+    return new Promise((resolve, reject) => this.enqueue({ id: this.nextId++, kind: 'train', request, resolve, reject }));
+  }
+
+  /** A replan (seconds of simulation) queues like an LSTM training: behind every statistical training. */
+  plan(request: ReplanInput): Promise<PlanReport> {
+    if (this.closed) return Promise.reject(new Error('the trainer is closed'));
+    return new Promise((resolve, reject) => this.enqueue({ id: this.nextId++, kind: 'plan', request, resolve, reject }));
+  }
+
+  private enqueue(job: Job): void {
+    // Statistical models train in well under a second; they go ahead of queued LSTM and Ensemble
+    // jobs and replans (seconds each) so that a burst of those does not hold every other scaler back.
+    const heavy = (j: Job) => j.kind === 'plan' || !isStatisticalModel(j.request.model);
+    const firstHeavy = this.queue.findIndex(heavy);
+    if (heavy(job) || firstHeavy < 0) this.queue.push(job);
+    else this.queue.splice(firstHeavy, 0, job);
+    this.dispatch();
   }
 
   queued(): number {
@@ -99,7 +104,8 @@ export class WorkerPoolTrainer implements Trainer {
       const job = this.queue.shift()!;
       slot.job = job;
       slot.timer = setTimeout(() => this.abandon(slot, new TrainingTimeoutError(this.options.timeoutMs / 1000)), this.options.timeoutMs);
-      slot.worker.postMessage({ id: job.id, request: job.request } satisfies WorkerJob);
+      const message: WorkerJob = job.kind === 'plan' ? { id: job.id, kind: 'plan', request: job.request } : { id: job.id, kind: 'train', request: job.request };
+      slot.worker.postMessage(message);
     }
   }
 
@@ -139,7 +145,12 @@ export class WorkerPoolTrainer implements Trainer {
     const job = slot.job;
     if (!job || job.id !== reply.id) return;
     if (reply.kind === 'error') {
-      this.finish(slot, new Error(reply.error));
+      this.finish(slot, reply.errorName === 'PlanningUnavailable' ? new PlanningUnavailable(reply.error) : new Error(reply.error));
+    } else if (reply.kind === 'planned') {
+      const problem = job.kind === 'plan' ? planReportProblem(reply.report) : 'a plan came back for a training job';
+      this.finish(slot, problem ? new Error(`the plan could not be loaded: ${problem}`) : undefined, reply.report);
+    } else if (job.kind !== 'train') {
+      this.finish(slot, new Error('a trained model came back for a planning job'));
     } else {
       try {
         const options: ForecasterOptions = job.request.options;
@@ -159,14 +170,15 @@ export class WorkerPoolTrainer implements Trainer {
     this.dispatch();
   }
 
-  private finish(slot: Slot, error: Error | undefined, result?: TrainingResult): void {
+  private finish(slot: Slot, error: Error | undefined, result?: TrainingResult | PlanReport): void {
     const job = slot.job;
     clearTimeout(slot.timer);
     slot.job = undefined;
     slot.timer = undefined;
     if (!job) return;
     if (error) job.reject(error);
-    else job.resolve(result!);
+    else if (job.kind === 'plan') job.resolve(result as PlanReport);
+    else job.resolve(result as TrainingResult);
   }
 }
 
@@ -183,6 +195,8 @@ function isWorkerReply(value: unknown): value is WorkerReply {
       return typeof reply.id === 'number' && typeof reply.error === 'string';
     case 'done':
       return typeof reply.id === 'number' && typeof reply.result === 'object' && reply.result !== null;
+    case 'planned':
+      return typeof reply.id === 'number' && typeof reply.report === 'object' && reply.report !== null;
     default:
       return false;
   }

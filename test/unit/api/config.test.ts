@@ -3,7 +3,7 @@
 // value of any type escapes as anything but a SpecError naming the field.
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { SpecError, toScalerConfig } from '../../../src/api/config.js';
+import { DEFAULT_MAX_UNDER_PROVISIONED, DEFAULTS, SpecError, toScalerConfig } from '../../../src/api/config.js';
 import {
   MAX_HEADROOM_PERCENT,
   MAX_HISTORY_POINTS,
@@ -17,6 +17,8 @@ import {
   MAX_SCHEDULE_MULTIPLIER,
   MAX_STABILIZATION_WINDOW_MS,
   MAX_TARGET_PER_REPLICA,
+  MAX_TOLERANCE_PERCENT,
+  MAX_UNDER_PROVISIONED_PERCENT,
   MIN_INTERVAL_MS,
   MIN_RETRAIN_EVERY_MS,
   MIN_STEP_MS,
@@ -78,6 +80,13 @@ describe('toScalerConfig caps', () => {
     ],
     ['largest targetPerReplica', specWith((s) => (s.metrics[0].targetPerReplica = String(MAX_TARGET_PER_REPLICA))), specWith((s) => (s.metrics[0].targetPerReplica = '1.1e15')), 'metrics[0].targetPerReplica'],
     ['smallest targetPerReplica', specWith((s) => (s.metrics[0].targetPerReplica = '1m')), specWith((s) => (s.metrics[0].targetPerReplica = '0.0009')), 'metrics[0].targetPerReplica'],
+    [
+      'largest objective',
+      specWith((s) => (s.scaling = { objective: { maxUnderProvisioned: `${MAX_UNDER_PROVISIONED_PERCENT}%` } })),
+      specWith((s) => (s.scaling = { objective: { maxUnderProvisioned: `${MAX_UNDER_PROVISIONED_PERCENT}.5%` } })),
+      'scaling.objective.maxUnderProvisioned',
+    ],
+    ['largest tolerance', specWith((s) => (s.scaling = { tolerance: `${MAX_TOLERANCE_PERCENT}%` })), specWith((s) => (s.scaling = { tolerance: `${MAX_TOLERANCE_PERCENT}.5%` })), 'scaling.tolerance'],
     ['largest headroom', specWith((s) => (s.scaling = { headroom: `${MAX_HEADROOM_PERCENT}%` })), specWith((s) => (s.scaling = { headroom: `${MAX_HEADROOM_PERCENT + 1}%` })), 'scaling.headroom'],
     ['largest maxReplicas', specWith((s) => (s.maxReplicas = MAX_REPLICAS)), specWith((s) => (s.maxReplicas = MAX_REPLICAS + 1)), 'maxReplicas'],
     ['most metrics', specWith((s) => (s.metrics = metricsNamed(MAX_METRICS))), specWith((s) => (s.metrics = metricsNamed(MAX_METRICS + 1))), 'metrics'],
@@ -136,6 +145,108 @@ describe('toScalerConfig on the specs of issue 11', () => {
   });
 });
 
+describe('toScalerConfig on the planner fields (issue 13)', () => {
+  const objective = (maxUnderProvisioned: unknown) => ({ maxUnderProvisioned });
+
+  it('reads an objective as a fraction, and makes the omitted quantile and headroom Auto', () => {
+    const cfg = toScalerConfig(specWith((s) => (s.scaling = { objective: objective('0.5%') })));
+    expect(cfg.planner?.maxUnderProvisioned).toBeCloseTo(0.005, 12);
+    expect(cfg.planner).toMatchObject({ autoQuantile: true, autoHeadroom: true });
+    // What is acted on until a plan exists.
+    expect(cfg.forecast.quantile).toBe(DEFAULTS.quantile);
+    expect(cfg.scaling.headroom).toBeCloseTo(0.1, 12);
+  });
+
+  it('keeps explicit values under an objective: they are not the planner to choose', () => {
+    const cfg = toScalerConfig(specWith((s) => ((s.forecast = { quantile: 0.95 }), (s.scaling = { objective: objective('1%'), headroom: '20%' }))));
+    expect(cfg.planner).toEqual({ maxUnderProvisioned: 0.01, autoQuantile: false, autoHeadroom: false });
+    expect(cfg.forecast.quantile).toBe(0.95);
+    expect(cfg.scaling.headroom).toBeCloseTo(0.2, 12);
+  });
+
+  it('plans only the omitted field when the other is explicit', () => {
+    expect(toScalerConfig(specWith((s) => ((s.forecast = { quantile: 0.8 }), (s.scaling = { objective: objective('1%') })))).planner).toMatchObject({ autoQuantile: false, autoHeadroom: true });
+    expect(toScalerConfig(specWith((s) => (s.scaling = { objective: objective('1%'), headroom: '0%' }))).planner).toMatchObject({ autoQuantile: true, autoHeadroom: false });
+  });
+
+  it('plans Auto without an objective to the default objective of 0.5%', () => {
+    expect(DEFAULT_MAX_UNDER_PROVISIONED).toBe(0.005);
+    const quantileAuto = toScalerConfig(specWith((s) => (s.forecast = { quantile: 'Auto' })));
+    expect(quantileAuto.planner).toEqual({ maxUnderProvisioned: 0.005, autoQuantile: true, autoHeadroom: false });
+    expect(quantileAuto.forecast.quantile).toBe(DEFAULTS.quantile);
+    const headroomAuto = toScalerConfig(specWith((s) => (s.scaling = { headroom: 'Auto' })));
+    expect(headroomAuto.planner).toEqual({ maxUnderProvisioned: 0.005, autoQuantile: false, autoHeadroom: true });
+    expect(headroomAuto.scaling.headroom).toBeCloseTo(0.1, 12);
+    expect(toScalerConfig(specWith((s) => ((s.forecast = { quantile: 'Auto' }), (s.scaling = { headroom: 'Auto' })))).planner).toMatchObject({ autoQuantile: true, autoHeadroom: true });
+  });
+
+  it('has no planner without an objective or an Auto field, as before', () => {
+    const cfg = toScalerConfig(BASE);
+    expect(cfg.planner).toBeUndefined();
+    expect(cfg.forecast.quantile).toBe(0.9);
+    expect(cfg.scaling.headroom).toBeCloseTo(0.1, 12);
+    expect(toScalerConfig(specWith((s) => ((s.forecast = { quantile: 0.7 }), (s.scaling = { headroom: '5%' })))).planner).toBeUndefined();
+  });
+
+  it('serves the objectives from 0% to 50%', () => {
+    expect(toScalerConfig(specWith((s) => (s.scaling = { objective: objective('0%') }))).planner?.maxUnderProvisioned).toBe(0);
+    expect(toScalerConfig(specWith((s) => (s.scaling = { objective: objective('50%') }))).planner?.maxUnderProvisioned).toBe(0.5);
+  });
+
+  it.each([
+    ['an objective without maxUnderProvisioned', { objective: {} }, 'scaling.objective.maxUnderProvisioned', /is required in an objective/],
+    ['an objective of 60%', { objective: objective('60%') }, 'scaling.objective.maxUnderProvisioned', /must be at most 50%, got "60%"/],
+    ['an objective of "abc"', { objective: objective('abc') }, 'scaling.objective.maxUnderProvisioned', /"abc" is not a percentage/],
+    ['an objective of "Auto"', { objective: objective('Auto') }, 'scaling.objective.maxUnderProvisioned', /not a percentage/],
+    ['an objective of "-1%"', { objective: objective('-1%') }, 'scaling.objective.maxUnderProvisioned', /not a percentage/],
+    ['an objective maxUnderProvisioned of 0.5 (a number)', { objective: objective(0.5) }, 'scaling.objective.maxUnderProvisioned', /must be a percentage such as "0.5%", got number/],
+    ['an objective maxUnderProvisioned that is an object', { objective: objective({ percent: 1 }) }, 'scaling.objective.maxUnderProvisioned', /got object/],
+    ['an objective that is a number', { objective: 0.5 }, 'scaling.objective', /must be an object/],
+    ['an objective that is a text', { objective: '0.5%' }, 'scaling.objective', /must be an object/],
+    ['an objective that is a list', { objective: [objective('1%')] }, 'scaling.objective', /must be an object/],
+    ['an objective that is null', { objective: null }, 'scaling.objective', /must be an object/],
+    ['a headroom of "Auto%"', { headroom: 'Auto%' }, 'scaling.headroom', /not a percentage/],
+    ['a headroom of "auto"', { headroom: 'auto' }, 'scaling.headroom', /not a percentage/],
+    ['a tolerance of 70%', { tolerance: '70%' }, 'scaling.tolerance', /must be at most 50%, got "70%"/],
+    ['a tolerance of "ten percent"', { tolerance: 'ten percent' }, 'scaling.tolerance', /not a percentage/],
+    ['a tolerance of "-5%"', { tolerance: '-5%' }, 'scaling.tolerance', /not a percentage/],
+    ['a tolerance of 0.1 (a number)', { tolerance: 0.1 }, 'scaling.tolerance', /got number/],
+    ['a tolerance of "Auto"', { tolerance: 'Auto' }, 'scaling.tolerance', /not a percentage/],
+  ])('refuses %s, naming the field', (_what, scaling, fieldName, words) => {
+    const err = specError(specWith((s) => (s.scaling = scaling)));
+    expect(err?.field).toBe(fieldName);
+    expect(err?.message).toMatch(words);
+  });
+
+  it.each([
+    ['"Sometimes"', 'Sometimes'],
+    ['"auto"', 'auto'],
+    ['1.5', 1.5],
+    ['0', 0],
+    ['1', 1],
+    ['true', true],
+    ['an object', { value: 0.5 }],
+  ])('refuses a quantile of %s, with or without an objective, naming the field', (_what, quantile) => {
+    for (const scaling of [{}, { objective: objective('1%') }]) {
+      const err = specError(specWith((s) => ((s.forecast = { quantile }), (s.scaling = scaling))));
+      expect(err?.field).toBe('forecast.quantile');
+      expect(err?.message).toMatch(/^spec\.forecast\.quantile: must be Auto or a number in \(0, 1\), got /);
+    }
+  });
+
+  it('reports a bad objective before anything the planner would plan', () => {
+    expect(specError(specWith((s) => ((s.forecast = { quantile: 'Auto' }), (s.scaling = { objective: objective('60%') }))))?.field).toBe('scaling.objective.maxUnderProvisioned');
+  });
+
+  it('defaults the tolerance to the HPA\'s 10% and reads it as a fraction', () => {
+    expect(DEFAULTS.tolerance).toBe('10%');
+    expect(toScalerConfig(BASE).scaling.tolerance).toBeCloseTo(0.1, 12);
+    expect(toScalerConfig(specWith((s) => (s.scaling = { tolerance: '0%' }))).scaling.tolerance).toBe(0);
+    expect(toScalerConfig(specWith((s) => (s.scaling = { tolerance: '2.5%' }))).scaling.tolerance).toBeCloseTo(0.025, 12);
+    expect(toScalerConfig(specWith((s) => (s.scaling = { tolerance: '50%' }))).scaling.tolerance).toBe(0.5);
+  });
+});
+
 describe('toScalerConfig on values of any type', () => {
   const paths = [
     [],
@@ -160,6 +271,9 @@ describe('toScalerConfig on values of any type', () => {
     ['scaling'],
     ['scaling', 'leadTime'],
     ['scaling', 'headroom'],
+    ['scaling', 'objective'],
+    ['scaling', 'objective', 'maxUnderProvisioned'],
+    ['scaling', 'tolerance'],
     ['scaling', 'reactiveFloor'],
     ['scaling', 'scaleUp'],
     ['scaling', 'scaleDown', 'stabilizationWindow'],
@@ -175,7 +289,7 @@ describe('toScalerConfig on values of any type', () => {
         const spec = structuredClone({
           ...BASE,
           forecast: { history: '1d' },
-          scaling: { scaleDown: {} },
+          scaling: { scaleDown: {}, objective: { maxUnderProvisioned: '1%' } },
           prometheus: { url: 'http://prometheus:9090' },
         }) as unknown as Record<string | number, any>;
         let target: any = spec;
