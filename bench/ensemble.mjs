@@ -56,7 +56,7 @@ async function simulations(results) {
     for (const delay of DELAYS) {
       tasks.push(async () => {
         try {
-          const r = await prescale(['simulate', '--trace', file, '--capacity-per-replica', String(capacity), '--startup-delay', delay, '--metric-lag', '1m', '--model', 'ensemble', '--warmup', '3d']);
+          const r = await prescale(['simulate', '--trace', file, '--capacity-per-replica', String(capacity), '--startup-delay', delay, '--metric-lag', '1m', '--model', 'ensemble', '--warmup', '3d', '--policies', 'prescale,hpa,oracle']);
           const activity = r.stderr.split('\n').find((l) => l.includes('prescale models:')) ?? '';
           results[name][delay] = { best: bestUnderRatio(r.json), seconds: r.seconds, activity: activity.replace(/^.*prescale models: /, '') };
         } catch (err) {
@@ -84,7 +84,7 @@ async function slice21Days(file) {
 async function cost(results) {
   const { out, points } = await slice21Days(join(traceDir, costTrace));
   const capacity = await capacityOf(out);
-  const sim = await prescale(['simulate', '--trace', out, '--capacity-per-replica', String(capacity), '--startup-delay', '2m', '--metric-lag', '1m', '--model', 'ensemble', '--warmup', '3d']);
+  const sim = await prescale(['simulate', '--trace', out, '--capacity-per-replica', String(capacity), '--startup-delay', '2m', '--metric-lag', '1m', '--model', 'ensemble', '--warmup', '3d', '--policies', 'prescale,hpa,oracle']);
   const back = await prescale(['backtest', '--trace', out, '--horizon', '30m', '--folds', '24', '--warmup', '3d', '--models', 'ensemble']);
   results.cost = {
     trace: costTrace,

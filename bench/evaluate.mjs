@@ -2,25 +2,34 @@
 // Runs `prescale backtest` and `prescale simulate` over every trace in ../shared/data/traces/dev with
 // one fixed set of settings, and writes bench/RESULTS.md (plus the raw JSON in bench/results/).
 //
-//   npm run build && node bench/evaluate.mjs [--traces DIR] [--jobs 2] [--model holt-winters] [--only SUBSTRING]
-//   node bench/evaluate.mjs --report-only     (rewrite RESULTS.md from bench/results/evaluate.json)
+//   npm run build && node bench/evaluate.mjs [--traces DIR] [--jobs 2] [--model holt-winters] [--only SUBSTRING] [--out DIR]
+//   node bench/evaluate.mjs --report-only [--out DIR]   (rewrite RESULTS.md from DIR/evaluate.json)
+//
+// A full run writes bench/RESULTS.md and bench/results/evaluate.json. A partial one (--only) never
+// touches them: it writes evaluate.json and RESULTS.md to --out, by default $TMPDIR/prescale-bench.
 //
 // Settings (the same for every trace):
 //   capacity per replica = the trace's 95th percentile / 10 (so its busy level needs about 10 replicas)
 //   metric lag 1m; start-up delays 2m (a web service) and 10m (a model server loading its model)
 //   warm-up 3d; prescale quantiles 0.5,0.8,0.9,0.95,0.99; HPA targets 1,0.9,0.8,0.7,0.6,0.5
+//   prescale@auto: objective 0.5%, quantile and headroom Auto (issue 13), in the same simulate run
 //   backtest: horizon 30m, 24 folds, warm-up 3d, history 7d, models seasonal-naive, holt-winters, linear
 import { existsSync, readFileSync } from 'node:fs';
 import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
-import { cpus, totalmem } from 'node:os';
+import { cpus, tmpdir, totalmem } from 'node:os';
 import { basename, join, resolve } from 'node:path';
-import { capacityOf, flag, fmt as f, hasFlag, median, pool, prescale, resultsDir as outDir, root } from './lib.mjs';
+import { autoPoint, bestQuantilePoint, capacityOf, flag, fmt as f, hasFlag, isQuantileRun, median, pool, prescale, resultsDir, root } from './lib.mjs';
 
 const traceDir = resolve(root, flag('--traces', '../shared/data/traces/dev'));
 const jobs = Number(flag('--jobs', String(Math.max(1, cpus().length))));
 const model = flag('--model', 'holt-winters');
 const only = flag('--only', '');
 const DELAYS = ['2m', '10m'];
+// A partial run must not overwrite the full run's results.
+const outDir = resolve(flag('--out', only ? join(tmpdir(), 'prescale-bench') : resultsDir));
+const resultsFile = outDir === resultsDir ? join(root, 'bench', 'RESULTS.md') : join(outDir, 'RESULTS.md');
+/** Issue 13's targets for prescale@auto, per start-up delay. */
+const AUTO_TARGETS = { medianUnderAtCost: { '2m': 0.5, '10m': 0.7 }, maxTracesWorseThanHpa: 3, medianScaleEventsRatio: 1.5 };
 
 
 
@@ -29,11 +38,11 @@ const DELAYS = ['2m', '10m'];
 
 async function main() {
   if (hasFlag('--report-only')) {
-    // Rewrites RESULTS.md from the last run's bench/out/evaluate.json (e.g. after editing the text).
+    // Rewrites RESULTS.md from the last run's evaluate.json (e.g. after editing the text).
     const rows = JSON.parse(await readFile(join(outDir, 'evaluate.json'), 'utf8'));
-    const previous = await readFile(join(root, 'bench', 'RESULTS.md'), 'utf8').catch(() => '');
+    const previous = await readFile(resultsFile, 'utf8').catch(() => '');
     const wall = Number(/wall time (\d+) s/.exec(previous)?.[1] ?? 0);
-    await writeFile(join(root, 'bench', 'RESULTS.md'), report(rows, wall));
+    await writeFile(resultsFile, report(rows, wall));
     return;
   }
   const files = (await readdir(traceDir)).filter((n) => n.endsWith('.csv') && n.includes(only)).sort();
@@ -78,36 +87,39 @@ async function main() {
   await pool(tasks, jobs);
   const wallSeconds = (Date.now() - started) / 1000;
   await writeFile(join(outDir, 'evaluate.json'), JSON.stringify(rows, null, 1));
-  await writeFile(join(root, 'bench', 'RESULTS.md'), report(rows, wallSeconds));
-  process.stderr.write(`wrote bench/RESULTS.md in ${wallSeconds.toFixed(0)} s\n`);
+  await writeFile(resultsFile, report(rows, wallSeconds));
+  process.stderr.write(`wrote ${resultsFile} and ${join(outDir, 'evaluate.json')} in ${wallSeconds.toFixed(0)} s\n`);
 }
 
-function bestPoint(sim) {
-  const pts = (sim.summary ?? []).filter((s) => s.underRatioAtEqualCost !== null);
-  if (pts.length === 0) return null;
-  return pts.reduce((a, b) => (b.underRatioAtEqualCost < a.underRatioAtEqualCost ? b : a));
-}
+/** The hindsight-best quantile run of a trace (chosen after seeing its whole score), or null. */
+const bestPoint = bestQuantilePoint;
 
 function report(rows, wallSeconds) {
   const cpu = cpus()[0]?.model ?? 'unknown CPU';
   const lines = [];
   lines.push('# Benchmark results: prescale vs the best-tuned HPA on real traces');
   lines.push('');
-  lines.push(`Command: \`npm run build && node bench/evaluate.mjs --model ${model}\` (wall time ${Math.round(wallSeconds)} s, ${jobs} jobs).`);
+  lines.push(`Command: \`npm run build && node bench/evaluate.mjs --model ${model}${only ? ` --only ${only}` : ''}\` (wall time ${Math.round(wallSeconds)} s, ${jobs} jobs).`);
+  if (only) lines.push(`**Partial run** (\`--only ${only}\`): ${rows.length} trace${rows.length === 1 ? '' : 's'}; the medians and counts below are over these only.`);
   lines.push(`Machine: ${cpus().length} × ${cpu}, ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}. Generated ${new Date().toISOString()}.`);
   lines.push('');
   lines.push('Settings, the same for every trace: capacity per replica = the trace\'s 95th percentile / 10; metric lag 1m;');
   lines.push('start-up delays 2m (web service) and 10m (model server); warm-up 3d (simulated, not scored);');
   lines.push(`prescale model ${model}, quantiles 0.5, 0.8, 0.9, 0.95, 0.99, lead time = start-up delay, other settings the CRD defaults`);
-  lines.push('(interval 30s, headroom 10%, reactive floor, 5m scale-down stabilization); HPA targets 1 … 0.5 with the default behaviour.');
+  lines.push('(interval 30s, headroom 10%, tolerance 10%, reactive floor, 5m scale-down stabilization); HPA targets 1 … 0.5 with the default behaviour.');
+  lines.push('prescale@auto: one more prescale run with `scaling.objective: {maxUnderProvisioned: 0.5%}` (quantile and headroom Auto):');
+  lines.push('q0.9 +10% until its first plan, replanned (src/planner/replan.ts, the 24-plan grid) as soon as it has observed 1 day,');
+  lines.push('then every 24 h, on the last 7 days it could have observed, as the operator does.');
   lines.push('`under@cost` = prescale\'s under-provisioned minutes / the HPA frontier\'s at the same replica-minutes;');
   lines.push('`cost@under` = prescale\'s replica-minutes / what the HPA frontier needs for the same under-provisioned minutes.');
   lines.push('Below 1 is better than the best-tuned HPA; — where the point lies outside the HPA frontier\'s range.');
+  lines.push('**Hindsight** marks the best quantile of each trace picked after seeing its whole score: no scaler can choose it');
+  lines.push('in advance. prescale@auto is what planning ahead of time gives; q0.9 is the default.');
   lines.push('');
 
   lines.push('## Summary (medians across traces)');
   lines.push('');
-  lines.push('| start-up delay | traces with a comparable point | median best under@cost | median cost@under at q0.9 | traces where the best point < 1 |');
+  lines.push('| start-up delay | traces with a comparable point | median hindsight-best under@cost | median cost@under at q0.9 | traces where the hindsight-best point < 1 |');
   lines.push('|---|---|---|---|---|');
   for (const delay of DELAYS) {
     const sims = rows.map((r) => r.simulate[delay]).filter((s) => s && !s.error);
@@ -116,6 +128,7 @@ function report(rows, wallSeconds) {
     lines.push(`| ${delay} | ${best.length} of ${sims.length} | ${f(median(best))} | ${f(median(q9))} | ${best.filter((x) => x < 1).length} |`);
   }
   lines.push('');
+  lines.push(...autoSection(rows));
   const models = ['seasonal-naive', 'holt-winters', 'linear'];
   lines.push('| backtest (horizon 30m) | ' + models.join(' | ') + ' |');
   lines.push('|---|' + models.map(() => '---').join('|') + '|');
@@ -132,7 +145,7 @@ function report(rows, wallSeconds) {
   for (const delay of DELAYS) {
     lines.push(`## Simulation, start-up delay ${delay}`);
     lines.push('');
-    lines.push('| trace | capacity | oracle replica-min | HPA frontier (target: replica-min / under-min) | prescale (q: replica-min / under-min / under@cost / cost@under) | best under@cost | s |');
+    lines.push('| trace | capacity | oracle replica-min | HPA frontier (target: replica-min / under-min) | prescale (q: replica-min / under-min / under@cost / cost@under) | hindsight-best under@cost | s (whole simulate run) |');
     lines.push('|---|---|---|---|---|---|---|');
     for (const r of rows) {
       const s = r.simulate[delay];
@@ -147,6 +160,7 @@ function report(rows, wallSeconds) {
       const byName = new Map(s.policies.map((p) => [p.name, p]));
       const hpa = s.policies.filter((p) => p.name.startsWith('hpa@')).map((p) => `${p.name.slice(4)}: ${f(p.replicaMinutes)} / ${f(p.underProvisionedMinutes)}`).join('<br>');
       const pre = s.summary
+        .filter((x) => isQuantileRun(x.policy))
         .map((x) => {
           const p = byName.get(x.policy);
           return `${x.policy.slice(10)}: ${f(p.replicaMinutes)} / ${f(p.underProvisionedMinutes)} / ${f(x.underRatioAtEqualCost)} / ${f(x.costRatioAtEqualUnder)}`;
@@ -164,7 +178,7 @@ function report(rows, wallSeconds) {
   lines.push("frontier's cost range), with the replica-minutes of prescale's cheapest point against the HPA's dearest, and how often");
   lines.push('each changed the replica count (scale events of prescale@q0.9 against hpa@0.8):');
   lines.push('');
-  lines.push('| trace | delay | best under@cost | cheapest prescale / dearest HPA replica-min | scale events prescale@q0.9 / hpa@0.8 | backtest MASE holt-winters / seasonal-naive |');
+  lines.push('| trace | delay | hindsight-best under@cost | cheapest prescale / dearest HPA replica-min | scale events prescale@q0.9 / hpa@0.8 | backtest MASE holt-winters / seasonal-naive |');
   lines.push('|---|---|---|---|---|---|');
   for (const delay of DELAYS) {
     for (const r of rows) {
@@ -172,7 +186,7 @@ function report(rows, wallSeconds) {
       if (!s || s.error) continue;
       const best = bestPoint(s);
       if (best && best.underRatioAtEqualCost < 1) continue;
-      const pre = s.policies.filter((p) => p.name.startsWith('prescale@'));
+      const pre = s.policies.filter((p) => isQuantileRun(p.name));
       const hpa = s.policies.filter((p) => p.name.startsWith('hpa@'));
       const cheapest = Math.min(...pre.map((p) => p.replicaMinutes));
       const dearest = Math.max(...hpa.map((p) => p.replicaMinutes));
@@ -201,10 +215,88 @@ function report(rows, wallSeconds) {
   lines.push('');
   // Sections written by the other benches (bench/ensemble.mjs, lstm-cost.mjs, training-lag.mjs, scale.mjs).
   for (const section of ['ensemble.md', 'combination.md', 'lstm-cost.md', 'training-lag.md', 'scale.md']) {
-    const path = join(outDir, section);
+    const path = join(resultsDir, section);
     if (existsSync(path)) lines.push('', readFileSync(path, 'utf8').trim());
   }
   return lines.join('\n') + '\n';
+}
+
+/** The prescale@auto section: its point against the HPA frontier, next to the hindsight-best quantile and q0.9. */
+function autoSection(rows) {
+  const lines = [];
+  const verdict = (ok) => (ok === null ? 'not measured' : ok ? '**met**' : '**missed**');
+  lines.push('## prescale@auto: planning to the objective 0.5% (issue 13)');
+  lines.push('');
+  lines.push('One run per trace and delay, planned ahead of time (no hindsight). `worse than HPA` counts traces where its');
+  lines.push('under@cost is > 1; `objective met` counts traces whose evaluated part (after the 3-day warm-up) had at most 0.5%');
+  lines.push('of minutes under-provisioned; `events / HPA` is its scale events over those of the HPA run closest to it in');
+  lines.push('replica-minutes (churn at about equal cost). The hindsight-best quantile and q0.9 are shown for comparison only.');
+  lines.push('');
+  lines.push('| start-up delay | traces with prescale@auto | median under@cost: prescale@auto | median under@cost: hindsight-best quantile | median under@cost: q0.9 (default) | auto worse than HPA (> 1) | auto outside the frontier (—) | objective met | median events / HPA closest in cost |');
+  lines.push('|---|---|---|---|---|---|---|---|---|');
+  const targets = [];
+  for (const delay of DELAYS) {
+    const sims = rows.map((r) => r.simulate[delay]).filter((s) => s && !s.error);
+    const autos = sims.map(autoPoint).filter(Boolean);
+    const under = autos.map((a) => a.underRatioAtEqualCost);
+    const worse = under.filter((x) => x !== null && x > 1).length;
+    const outside = under.filter((x) => x === null).length;
+    const met = autos.filter((a) => a.objectiveMet).length;
+    const events = median(autos.map((a) => a.scaleEventsRatio));
+    const best = median(sims.map(bestPoint).map((p) => p?.underRatioAtEqualCost ?? null));
+    const q9 = median(sims.map((s) => s.summary.find((x) => x.policy === 'prescale@q0.9')?.underRatioAtEqualCost ?? null));
+    const medianUnder = median(under);
+    lines.push(`| ${delay} | ${autos.length} of ${sims.length} | ${f(medianUnder)} | ${f(best)} (hindsight) | ${f(q9)} | ${worse} | ${outside} | ${met} of ${autos.length} | ${f(events)} |`);
+    const has = autos.length > 0;
+    targets.push(
+      `| median under@cost of prescale@auto <= ${AUTO_TARGETS.medianUnderAtCost[delay]} (${delay}) | ${f(medianUnder)} | ${verdict(has && medianUnder !== null ? medianUnder <= AUTO_TARGETS.medianUnderAtCost[delay] : null)} |`,
+      `| worse than the HPA (> 1) on at most ${AUTO_TARGETS.maxTracesWorseThanHpa} traces (${delay}) | ${worse} of ${autos.length}${outside ? ` (${outside} outside the frontier, not counted)` : ''} | ${verdict(has ? worse <= AUTO_TARGETS.maxTracesWorseThanHpa : null)} |`,
+      `| median scale events <= ${AUTO_TARGETS.medianScaleEventsRatio} × the HPA run closest in cost (${delay}) | ${f(events)} | ${verdict(has && events !== null ? events <= AUTO_TARGETS.medianScaleEventsRatio : null)} |`,
+    );
+  }
+  lines.push('');
+  lines.push('Targets stated by issue 13:');
+  lines.push('');
+  lines.push('| target | measured | |');
+  lines.push('|---|---|---|');
+  lines.push(...targets);
+  lines.push('');
+  for (const delay of DELAYS) {
+    lines.push(`### prescale@auto per trace, start-up delay ${delay}`);
+    lines.push('');
+    lines.push('| trace | under@cost: prescale@auto | under@cost: hindsight-best quantile | under@cost: q0.9 | under-provisioned (evaluated) vs 0.5% | plans (evaluated part: count, most chosen) | scale events: auto / HPA closest in cost | ratio |');
+    lines.push('|---|---|---|---|---|---|---|---|');
+    for (const r of rows) {
+      const s = r.simulate[delay];
+      if (!s || s.error) {
+        lines.push(`| ${r.trace} | ${s?.error ? `error: ${s.error}` : `skipped: ${r.skipped ?? 'not run'}`} | | | | | | |`);
+        continue;
+      }
+      const a = autoPoint(s);
+      if (!a) {
+        lines.push(`| ${r.trace} | not run | | | | | | |`);
+        continue;
+      }
+      const best = bestPoint(s);
+      const q9 = s.summary.find((x) => x.policy === 'prescale@q0.9')?.underRatioAtEqualCost ?? null;
+      const evaluated = a.plans.filter((p) => p.evaluated);
+      const counts = new Map();
+      for (const p of evaluated) {
+        const label = `q${p.quantile} +${Number((p.headroom * 100).toPrecision(3))}%`;
+        counts.set(label, (counts.get(label) ?? 0) + 1);
+      }
+      const top = [...counts.entries()].sort((x, y) => y[1] - x[1])[0];
+      const missedInReplay = evaluated.filter((p) => !p.met).length;
+      const plans = `${evaluated.length}${top ? `, ${top[0]} ×${top[1]}` : ''}${missedInReplay ? `, ${missedInReplay} missed in replay` : ''}`;
+      const under = `${f(a.result.underProvisionedFraction * 100)}%: ${a.objectiveMet ? 'met' : '**missed**'}`;
+      const hpa = a.hpaClosest ? `${a.result.scaleEvents} / ${a.hpaClosest.scaleEvents} (${a.hpaClosest.policy})` : `${a.result.scaleEvents} / —`;
+      lines.push(
+        `| ${r.trace} | ${f(a.underRatioAtEqualCost)} | ${best ? `${f(best.underRatioAtEqualCost)} (${best.policy.slice(9)}, hindsight)` : '—'} | ${f(q9)} | ${under} | ${plans} | ${hpa} | ${f(a.scaleEventsRatio)} |`,
+      );
+    }
+    lines.push('');
+  }
+  return lines;
 }
 
 // Written after reading the per-trace numbers and the simulate --report pages of the losing traces.

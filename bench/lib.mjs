@@ -58,8 +58,45 @@ export async function capacityOf(file) {
   return values[Math.floor(0.95 * (values.length - 1))] / 10;
 }
 
-/** The best (lowest) underRatioAtEqualCost of a simulate run's summary, or null. */
+export const AUTO_POLICY = 'prescale@auto';
+
+/** A run of the quantile sweep (prescale@q0.9), not prescale@auto. */
+export const isQuantileRun = (name) => name.startsWith('prescale@q');
+
+/**
+ * The hindsight-best point of a simulate run: the quantile run with the lowest underRatioAtEqualCost,
+ * chosen after seeing the whole trace (prescale@auto is not a candidate), or null.
+ */
+export function bestQuantilePoint(sim) {
+  const pts = (sim?.summary ?? []).filter((s) => isQuantileRun(s.policy) && s.underRatioAtEqualCost !== null);
+  return pts.length === 0 ? null : pts.reduce((a, b) => (b.underRatioAtEqualCost < a.underRatioAtEqualCost ? b : a));
+}
+
+/** The best (lowest) underRatioAtEqualCost of the quantile runs of a simulate run (hindsight), or null. */
 export function bestUnderRatio(sim) {
-  const pts = (sim?.summary ?? []).filter((s) => s.underRatioAtEqualCost !== null);
-  return pts.length === 0 ? null : pts.reduce((a, b) => (b.underRatioAtEqualCost < a.underRatioAtEqualCost ? b : a)).underRatioAtEqualCost;
+  return bestQuantilePoint(sim)?.underRatioAtEqualCost ?? null;
+}
+
+/**
+ * prescale@auto in a simulate run: its summary point, result, plans, whether it met its objective, and
+ * its scale events against those of the HPA run closest in replica-minutes; null when it did not run.
+ */
+export function autoPoint(sim) {
+  const result = sim?.policies?.find((p) => p.name === AUTO_POLICY);
+  if (!result) return null;
+  const summary = sim.summary.find((s) => s.policy === AUTO_POLICY) ?? { underRatioAtEqualCost: null, costRatioAtEqualUnder: null };
+  const hpa = sim.policies.filter((p) => p.name.startsWith('hpa@'));
+  const gap = (p) => Math.abs(p.replicaMinutes - result.replicaMinutes);
+  const closest = sim.auto?.hpaClosestInCost ?? (hpa.length > 0 ? hpa.reduce((a, b) => (gap(b) < gap(a) ? b : a)) : null);
+  const objective = sim.auto?.objective ?? 0.005;
+  return {
+    result,
+    underRatioAtEqualCost: summary.underRatioAtEqualCost,
+    costRatioAtEqualUnder: summary.costRatioAtEqualUnder,
+    objective,
+    objectiveMet: sim.auto?.objectiveMet ?? result.underProvisionedFraction <= objective + 1e-12,
+    plans: sim.auto?.plans ?? [],
+    hpaClosest: closest ? { policy: closest.policy ?? closest.name, replicaMinutes: closest.replicaMinutes, scaleEvents: closest.scaleEvents } : null,
+    scaleEventsRatio: closest && closest.scaleEvents > 0 ? result.scaleEvents / closest.scaleEvents : null,
+  };
 }

@@ -1,13 +1,16 @@
 // `prescale backtest` and `prescale simulate` (SPEC section 6).
 import { writeFile } from 'node:fs/promises';
 import { basename } from 'node:path';
-import type { Command } from 'commander';
-import { parseDuration } from '../api/units.js';
+import { InvalidArgumentError, Option, type Command } from 'commander';
+import { DEFAULT_MAX_UNDER_PROVISIONED } from '../api/config.js';
+import { MAX_UNDER_PROVISIONED_PERCENT } from '../api/limits.js';
+import { parseDuration, parsePercent } from '../api/units.js';
 import { selectBackend } from '../forecast/tf/backend.js';
 import { DEFAULT_BACKTEST_MODELS, runBacktest } from '../evaluate/backtest-run.js';
 import { parseModelName } from '../evaluate/models.js';
 import { renderBacktestReport, renderSimulationReport } from '../report/render.js';
-import { simulate, type PolicyKind } from '../simulate/simulate.js';
+import { AUTO_POLICY_NAME } from '../simulate/auto-policy.js';
+import { POLICY_KINDS, simulate, type PolicyKind } from '../simulate/simulate.js';
 import { loadTrace } from '../traces/csv.js';
 import { duration, numberList, positiveNumber, wholeNumber } from './options.js';
 
@@ -34,6 +37,32 @@ function usesTensorFlow(models: string): boolean {
 function printNotes(notes: string[]): void {
   for (const n of notes) process.stderr.write(`note: ${n}\n`);
 }
+
+/** `--objective`: a percentage such as 0.5%, at most the CRD's cap; returns the share (0.005). */
+export function objectivePercent(value: string): number {
+  let fraction: number;
+  try {
+    fraction = parsePercent(value);
+  } catch {
+    throw new InvalidArgumentError(`expected a percentage such as 0.5% (the share of minutes with Ready capacity below demand), got "${value}"`);
+  }
+  if (fraction * 100 > MAX_UNDER_PROVISIONED_PERCENT) throw new InvalidArgumentError(`must be at most ${MAX_UNDER_PROVISIONED_PERCENT}%, got "${value}"`);
+  return fraction;
+}
+
+/** `--policies`: prescale (the quantile sweep), auto (prescale@auto, also accepted by that name), hpa, oracle. */
+export function parsePolicies(value: string): PolicyKind[] {
+  const kinds = String(value)
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean)
+    .map((s) => (s === AUTO_POLICY_NAME ? 'auto' : s));
+  for (const p of kinds) if (!(POLICY_KINDS as readonly string[]).includes(p)) throw new Error(`--policies: unknown policy "${p}"; use ${POLICY_KINDS.join(', ')}`);
+  if (kinds.length === 0) throw new Error(`--policies: name at least one of ${POLICY_KINDS.join(', ')}`);
+  return [...new Set(kinds)] as PolicyKind[];
+}
+
+const pct = (x: number) => `${Number((x * 100).toPrecision(3))}%`;
 
 const fmt = (x: number | null, digits = 3) => (x === null ? '—' : Number(x.toPrecision(digits)).toString());
 
@@ -81,12 +110,21 @@ export function addEvaluationCommands(program: Command): void {
 
   program
     .command('simulate')
-    .description('replay a trace through prescale, the HPA and the oracle on a simulated workload, and compare them at equal cost')
+    .description('replay a trace through prescale (a quantile sweep, and prescale@auto planning to an objective), the HPA and the oracle on a simulated workload, and compare them at equal cost')
     .requiredOption('--trace <file>', 'the trace, a CSV with a timestamp,value header')
     .requiredOption('--capacity-per-replica <n>', 'demand one Ready replica can serve', positiveNumber)
     .option('--startup-delay <duration>', 'time from requesting a replica to it being Ready', duration('--startup-delay'), parseDuration('2m'))
     .option('--metric-lag <duration>', 'how old the observations every policy sees are', duration('--metric-lag'), parseDuration('1m'))
-    .option('--policies <list>', 'comma-separated: prescale, hpa, oracle', 'prescale,hpa,oracle')
+    .option(
+      '--policies <list>',
+      'comma-separated: prescale (one run per --quantiles), auto (prescale@auto: plans quantile and headroom to --objective, replanning daily on the history it has seen), hpa, oracle',
+      'prescale,auto,hpa,oracle',
+    )
+    .addOption(
+      new Option('--objective <percent>', "prescale@auto's objective: the share of minutes with Ready capacity below demand it plans to")
+        .argParser(objectivePercent)
+        .default(DEFAULT_MAX_UNDER_PROVISIONED, '0.5%'),
+    )
     .option('--model <name>', 'forecasting model for prescale', 'ensemble')
     .option('--quantiles <list>', 'planning quantiles, one prescale run each', numberList((n) => n > 0 && n < 1, 'numbers in (0, 1)'), [0.5, 0.8, 0.9, 0.95, 0.99])
     .option('--hpa-targets <list>', 'HPA target utilizations, one run each', numberList((n) => n > 0 && n <= 1, 'numbers in (0, 1]'), [1, 0.9, 0.8, 0.7, 0.6, 0.5])
@@ -97,8 +135,7 @@ export function addEvaluationCommands(program: Command): void {
     .option('--json', 'print one JSON object', false)
     .option('--report <file>', 'write an HTML report with plots')
     .action(async (opts) => {
-      const policies = String(opts.policies).split(',').map((s) => s.trim()) as PolicyKind[];
-      for (const p of policies) if (!['prescale', 'hpa', 'oracle'].includes(p)) throw new Error(`--policies: unknown policy "${p}"; use prescale, hpa, oracle`);
+      const policies = parsePolicies(opts.policies);
       if (opts.minReplicas > opts.maxReplicas) throw new Error('--min-replicas must not exceed --max-replicas');
       const backend = await selectBackend();
       const points = await loadTrace(opts.trace);
@@ -112,6 +149,7 @@ export function addEvaluationCommands(program: Command): void {
         model: parseModelName(opts.model),
         quantiles: opts.quantiles,
         hpaTargets: opts.hpaTargets,
+        objective: opts.objective,
         warmupMs: opts.warmup,
         leadTimeMs: opts.leadTime,
         minReplicas: opts.minReplicas,
@@ -135,6 +173,17 @@ export function addEvaluationCommands(program: Command): void {
       process.stdout.write('vs the best-tuned HPA (below 1 is better):\n');
       for (const s of output.summary) {
         process.stdout.write(`  ${s.policy.padEnd(16)} under at equal cost ${fmt(s.underRatioAtEqualCost)}   cost at equal under ${fmt(s.costRatioAtEqualUnder)}\n`);
+      }
+      const auto = output.auto;
+      if (auto) {
+        const plans = auto.plans.map((p) => `${p.time.slice(0, 16).replace('T', ' ')} q${p.quantile} +${pct(p.headroom)}${p.met ? '' : ' (missed in replay)'}`);
+        process.stdout.write(
+          `${auto.policy}: objective ${pct(auto.objective)} ${auto.objectiveMet ? 'met' : 'missed'} (${pct(auto.result.underProvisionedFraction)} under-provisioned); ` +
+            `${auto.plans.length} plan${auto.plans.length === 1 ? '' : 's'}${plans.length > 0 ? `: ${plans.length > 6 ? [...plans.slice(0, 3), '…', ...plans.slice(-2)].join(', ') : plans.join(', ')}` : ''}\n`,
+        );
+        if (auto.hpaClosestInCost) {
+          process.stdout.write(`  scale events ${auto.result.scaleEvents} vs ${auto.hpaClosestInCost.scaleEvents} for ${auto.hpaClosestInCost.policy}, the HPA run closest in replica-minutes\n`);
+        }
       }
     });
 }

@@ -1,11 +1,14 @@
-// `prescale simulate`: replay a trace through prescale (one run per planning quantile), the HPA (one
-// run per target utilization) and the oracle, and compare them at equal cost.
-import { toScalerConfig } from '../api/config.js';
-import type { ModelName } from '../api/types.js';
+// `prescale simulate`: replay a trace through prescale (one run per planning quantile, and
+// prescale@auto planning to an objective), the HPA (one run per target utilization) and the oracle,
+// and compare them at equal cost.
+import { DEFAULT_MAX_UNDER_PROVISIONED, toScalerConfig } from '../api/config.js';
+import type { ForecastSpec, ModelName, PredictiveScalerSpec, ScalingSpec } from '../api/types.js';
 import { formatDuration } from '../api/units.js';
 import { resolveModel } from '../forecast/registry.js';
+import { planLabel } from '../planner/plan.js';
 import type { ForecastBand, PolicyTimeline, SimulationReportData } from '../report/types.js';
 import type { TracePoint } from '../traces/csv.js';
+import { AUTO_POLICY_NAME, AutoPrescaleController, PLAN_GRID_QUANTILES, autoPolicyOutput } from './auto-policy.js';
 import { MINUTE_MS, evaluatedMinutes, oracleRun, runSimulation, type PolicyRun, type SimulationSetup } from './engine.js';
 import { summarize } from './frontier.js';
 import { toMinuteGrid } from './grid.js';
@@ -13,7 +16,10 @@ import { HpaController } from './hpa.js';
 import { PrescaleController, SharedForecasts, type ForecastAtTime } from './prescale-policy.js';
 import type { ReplicaController, SimulationOutput, TimeSeriesData } from './types.js';
 
-export type PolicyKind = 'prescale' | 'hpa' | 'oracle';
+/** 'auto' is prescale@auto: one prescale run with the planner choosing quantile and headroom. */
+export type PolicyKind = 'prescale' | 'auto' | 'hpa' | 'oracle';
+
+export const POLICY_KINDS: readonly PolicyKind[] = Object.freeze(['prescale', 'auto', 'hpa', 'oracle']);
 
 export interface SimulateOptions {
   traceName: string;
@@ -25,6 +31,8 @@ export interface SimulateOptions {
   model: ModelName;
   quantiles: number[];
   hpaTargets: number[];
+  /** prescale@auto's objective, maxUnderProvisioned as a share (0.005 = 0.5%); default 0.5%. */
+  objective?: number;
   warmupMs: number;
   minReplicas: number;
   maxReplicas: number;
@@ -42,17 +50,36 @@ export interface SimulateResult {
   notes: string[];
 }
 
+type ConfigOptions = Pick<SimulateOptions, 'capacityPerReplica' | 'model' | 'minReplicas' | 'maxReplicas'>;
+
 /** The PredictiveScaler spec prescale runs with in the simulation: the defaults, the flags' bounds. */
-export function simulatedScalerConfig(o: Pick<SimulateOptions, 'capacityPerReplica' | 'model' | 'minReplicas' | 'maxReplicas'>, quantile: number, leadTimeMs: number) {
-  return toScalerConfig({
+export function simulatedScalerConfig(o: ConfigOptions, quantile: number, leadTimeMs: number) {
+  return toScalerConfig(simulatedSpec(o, leadTimeMs, { quantile }, {}));
+}
+
+/**
+ * prescale@auto's spec: the same with `scaling.objective` set, so quantile and headroom are Auto
+ * (0.9 and 10% until the first plan).
+ */
+export function autoScalerConfig(o: ConfigOptions, maxUnderProvisioned: number, leadTimeMs: number) {
+  return toScalerConfig(simulatedSpec(o, leadTimeMs, {}, { objective: { maxUnderProvisioned: percentText(maxUnderProvisioned) } }));
+}
+
+function simulatedSpec(o: ConfigOptions, leadTimeMs: number, forecast: Pick<ForecastSpec, 'quantile'>, scaling: Pick<ScalingSpec, 'objective'>): PredictiveScalerSpec {
+  return {
     scaleTargetRef: { apiVersion: 'apps/v1', kind: 'Deployment', name: 'simulated' },
     minReplicas: o.minReplicas,
     maxReplicas: o.maxReplicas,
     interval: '30s',
     metrics: [{ name: 'demand', query: 'trace', targetPerReplica: o.capacityPerReplica }],
-    forecast: { model: o.model, history: '7d', step: '1m', horizon: '30m', seasonality: 'Auto', quantile, retrainEvery: '6h' },
-    scaling: { leadTime: formatDuration(leadTimeMs) },
-  });
+    forecast: { model: o.model, history: '7d', step: '1m', horizon: '30m', seasonality: 'Auto', retrainEvery: '6h', ...forecast },
+    scaling: { leadTime: formatDuration(leadTimeMs), ...scaling },
+  };
+}
+
+/** 0.005 -> "0.5%", without the float noise of 0.007 * 100. */
+function percentText(fraction: number): string {
+  return `${Number((fraction * 100).toPrecision(12))}%`;
 }
 
 export function simulate(o: SimulateOptions): SimulateResult {
@@ -77,14 +104,24 @@ export function simulate(o: SimulateOptions): SimulateResult {
   const leadTimeMs = o.leadTimeMs ?? o.startupDelayMs;
   const controllers: ReplicaController[] = [];
   let forecasts: SharedForecasts | undefined;
+  let auto: AutoPrescaleController | undefined;
   const band = o.collectReport ? new BandCollector(demand, leadTimeMs) : undefined;
-  if (o.policies.includes('prescale')) {
+  const sweep = o.policies.includes('prescale');
+  if (sweep || o.policies.includes('auto')) {
     const resolved = resolveModel(o.model);
     if (resolved.fallbackReason) notes.push(resolved.fallbackReason);
-    const base = simulatedScalerConfig(o, o.quantiles[0]!, leadTimeMs);
-    forecasts = new SharedForecasts(demand, base, o.metricLagMs, leadTimeMs, o.quantiles);
+    const base = simulatedScalerConfig(o, sweep ? o.quantiles[0]! : 0.9, leadTimeMs);
+    // One forecast per instant serves every run: prescale@auto's plans may pick any quantile of the grid.
+    const quantiles = [...(sweep ? o.quantiles : []), ...(o.policies.includes('auto') ? PLAN_GRID_QUANTILES : [])];
+    forecasts = new SharedForecasts(demand, base, o.metricLagMs, leadTimeMs, quantiles);
     if (band) forecasts.onForecast.push((now, f) => band.add(now, f));
-    for (const q of o.quantiles) controllers.push(new PrescaleController(simulatedScalerConfig(o, q, leadTimeMs), forecasts, leadTimeMs));
+    if (sweep) for (const q of o.quantiles) controllers.push(new PrescaleController(simulatedScalerConfig(o, q, leadTimeMs), forecasts, leadTimeMs));
+    if (o.policies.includes('auto')) {
+      // It replans as the operator does: with the lead time in effect, and replan()'s own assumptions
+      // about the start-up delay and the metric lag, which the operator does not measure.
+      auto = new AutoPrescaleController(autoScalerConfig(o, o.objective ?? DEFAULT_MAX_UNDER_PROVISIONED, leadTimeMs), forecasts, leadTimeMs, demand, o.metricLagMs);
+      controllers.push(auto);
+    }
   }
   if (o.policies.includes('hpa')) {
     for (const u of o.hpaTargets) {
@@ -92,7 +129,7 @@ export function simulate(o: SimulateOptions): SimulateResult {
     }
   }
   const runs = runSimulation(controllers, setup);
-  const kinds: PolicyKind[] = controllers.map((c) => (c instanceof PrescaleController ? 'prescale' : 'hpa'));
+  const kinds: PolicyKind[] = controllers.map((c) => (c instanceof PrescaleController ? 'prescale' : c instanceof AutoPrescaleController ? 'auto' : 'hpa'));
   if (o.policies.includes('oracle')) {
     runs.push(oracleRun(setup));
     kinds.push('oracle');
@@ -100,6 +137,7 @@ export function simulate(o: SimulateOptions): SimulateResult {
 
   if (forecasts) notes.push(describeModelActivity(forecasts.stats));
   const results = runs.map((r) => r.result);
+  const hpaResults = results.filter((_, i) => kinds[i] === 'hpa');
   const output: SimulationOutput = {
     trace: o.traceName,
     evaluatedMinutes: minutes,
@@ -107,10 +145,14 @@ export function simulate(o: SimulateOptions): SimulateResult {
     startupDelaySeconds: o.startupDelayMs / 1000,
     policies: results,
     summary: summarize(
-      results.filter((_, i) => kinds[i] === 'prescale'),
-      results.filter((_, i) => kinds[i] === 'hpa'),
+      results.filter((_, i) => kinds[i] === 'prescale' || kinds[i] === 'auto'),
+      hpaResults,
     ),
   };
+  if (auto) {
+    output.auto = autoPolicyOutput(auto, results[kinds.indexOf('auto')]!, hpaResults, setup.evaluateFrom);
+    notes.push(describeAutoPlans(auto));
+  }
   return { output, notes, report: band ? buildReport(o, output, setup, runs, kinds, notes, band.toBand(o.quantiles, setup)) : undefined };
 }
 
@@ -128,7 +170,8 @@ function buildReport(
   const series = (values: number[]): TimeSeriesData => ({ start: evalStart, stepMs: MINUTE_MS, values });
   const policies: PolicyTimeline[] = runs.map((r, i) => ({
     name: r.result.name,
-    kind: kinds[i]!,
+    // The report draws prescale@auto as one more prescale run.
+    kind: kinds[i] === 'auto' ? 'prescale' : kinds[i]!,
     readyCapacity: series(r.readyCapacity),
     replicas: series(r.replicas),
     result: r.result,
@@ -191,6 +234,19 @@ class BandCollector {
       upper: ts(pick(this.q.get(planning))),
     };
   }
+}
+
+function describeAutoPlans(auto: AutoPrescaleController): string {
+  if (auto.plans.length === 0) return `${AUTO_POLICY_NAME} never planned (${auto.unavailable.lastReason || 'no replan was due'}): it decided with the defaults throughout`;
+  const first = auto.plans[0]!;
+  const chosen = new Map<string, number>();
+  for (const p of auto.plans) chosen.set(planLabel(p), (chosen.get(planLabel(p)) ?? 0) + 1);
+  const missed = auto.plans.filter((p) => !p.met).length;
+  return (
+    `${AUTO_POLICY_NAME}: ${auto.plans.length} plan${auto.plans.length === 1 ? '' : 's'} from ${new Date(first.at).toISOString()} ` +
+    `(${[...chosen.entries()].map(([label, n]) => `${label} ×${n}`).join(', ')})` +
+    (missed > 0 ? `; ${missed} did not meet the objective in replay` : '')
+  );
 }
 
 function describeModelActivity(stats: SharedForecasts['stats']): string {

@@ -97,10 +97,14 @@ describe('prescale command line', () => {
     const r = await prescale('simulate', '--trace', trace, '--capacity-per-replica', '5', '--model', 'holt-winters', '--quantiles', '0.5,0.9', '--hpa-targets', '1,0.7', '--json', '--report', report);
     expect(r.code).toBe(0);
     const out = JSON.parse(r.stdout);
-    expect(Object.keys(out)).toEqual(['trace', 'evaluatedMinutes', 'capacityPerReplica', 'startupDelaySeconds', 'policies', 'summary']);
+    expect(Object.keys(out)).toEqual(['trace', 'evaluatedMinutes', 'capacityPerReplica', 'startupDelaySeconds', 'policies', 'summary', 'auto']);
     expect(out.trace).toBe('alibaba-2018-cluster-cpu.csv');
     expect(out.startupDelaySeconds).toBe(120);
-    expect(out.policies.map((p: { name: string }) => p.name)).toEqual(['prescale@q0.5', 'prescale@q0.9', 'hpa@1', 'hpa@0.7', 'oracle']);
+    // prescale@auto is in the default policy set: one run planning to the default objective.
+    expect(out.policies.map((p: { name: string }) => p.name)).toEqual(['prescale@q0.5', 'prescale@q0.9', 'prescale@auto', 'hpa@1', 'hpa@0.7', 'oracle']);
+    expect(out.auto).toMatchObject({ policy: 'prescale@auto', objective: 0.005, objectiveMet: expect.any(Boolean) });
+    expect(out.auto.plans.length).toBeGreaterThan(0);
+    expect(r.stderr).toMatch(/^note: prescale@auto: \d+ plans from /m);
     expect(Object.keys(out.summary[0])).toEqual(['policy', 'underRatioAtEqualCost', 'costRatioAtEqualUnder']);
     const html = await readFile(report, 'utf8');
     expect(html.startsWith('<!DOCTYPE html>')).toBe(true);
@@ -122,7 +126,7 @@ describe('prescale command line', () => {
   }, 120_000);
 
   it('shows progress on stderr only when stderr is a terminal', async () => {
-    const args = ['simulate', '--trace', '../shared/data/traces/dev/alibaba-2018-cluster-cpu.csv', '--capacity-per-replica', '5', '--model', 'holt-winters', '--quantiles', '0.9', '--hpa-targets', '0.8', '--json'];
+    const args = ['simulate', '--trace', '../shared/data/traces/dev/alibaba-2018-cluster-cpu.csv', '--capacity-per-replica', '5', '--model', 'holt-winters', '--quantiles', '0.9', '--hpa-targets', '0.8', '--policies', 'prescale,hpa,oracle', '--json'];
     // util-linux's script(1) runs the command on a pseudo-terminal.
     const { stdout: tty } = await run('script', ['-qfec', ['node', CLI, ...args].join(' '), '/dev/null'], { timeout: 60_000 });
     expect(tty).toMatch(/simulating alibaba-2018-cluster-cpu\.csv \d+%/);
