@@ -5,13 +5,12 @@
 // config acting on it. The forecasts are the quantile sweep's (SharedForecasts): they do not depend
 // on the plan.
 import type { ScalerConfig } from '../api/config.js';
-import { decide } from '../decision/decide.js';
 import { DecisionHistory } from '../decision/history.js';
 import { DEFAULT_PLAN_GRID, meetsObjective, type Plan } from '../planner/plan.js';
 import { PlanningUnavailable, applyPlan, replan, type PlanReport } from '../planner/replan.js';
 import { MINUTE_MS } from './engine.js';
-import type { SharedForecasts } from './prescale-policy.js';
-import type { AutoPolicyOutput, ClusterView, PolicyResult, ReplicaController, TimeSeriesData } from './types.js';
+import { decideAt, type SharedForecasts } from './prescale-policy.js';
+import type { AutoPlanOutput, AutoPolicyOutput, ClusterView, PolicyResult, ReplicaController, TimeSeriesData } from './types.js';
 
 export const AUTO_POLICY_NAME = 'prescale@auto';
 
@@ -25,21 +24,8 @@ export function planRefreshMs(config: ScalerConfig): number {
   return Math.max(DAY_MS, config.forecast.retrainEveryMs);
 }
 
-/** One replan of the run: when, what it chose, and what the choice came to in the planner's replay. */
-export interface AutoPlanRecord {
-  /** The simulated instant of the replan, ms epoch. */
-  at: number;
-  quantile: number;
-  headroom: number;
-  /** The chosen plan met the objective in the planner's replay. */
-  met: boolean;
-  /** The chosen plan's under-provisioned share in the planner's replay. */
-  underProvisioned: number;
-  /** Its replica-minutes / the oracle's in the replay. */
-  replicaMinutesRatio: number;
-  /** Minutes of history the replan saw. */
-  historyMinutes: number;
-}
+/** One replan of the run: when (ms epoch), what it chose, and what the choice came to in the planner's replay. */
+export type AutoPlanRecord = Omit<AutoPlanOutput, 'time' | 'evaluated'> & { at: number };
 
 export interface AutoPlanningOptions {
   /** Passed to replan(); undefined = what replan assumes (the operator knows neither). */
@@ -92,21 +78,7 @@ export class AutoPrescaleController implements ReplicaController {
 
   sync(view: ClusterView): number {
     this.maybeReplan(view.now);
-    const { observed, forecast } = this.forecasts.at(view.now);
-    const config = this.acting;
-    const metric = config.metrics[0]!;
-    const decision = decide({
-      now: view.now,
-      config,
-      currentReplicas: view.specReplicas,
-      leadTimeMs: this.leadTimeMs,
-      metrics: [{ name: metric.name, observed, forecast }],
-      recommendations: this.history.recommendations,
-      scaleEvents: this.history.scaleEvents,
-      explain: false,
-    });
-    this.history.record(config, view.now, decision.recommendation, { from: view.specReplicas, to: decision.desiredReplicas });
-    return decision.desiredReplicas;
+    return decideAt(view, this.acting, this.forecasts, this.leadTimeMs, this.history);
   }
 
   /** The operator replans when it has no plan, and otherwise once the refresh period has passed. */

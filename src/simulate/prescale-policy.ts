@@ -112,19 +112,24 @@ export class PrescaleController implements ReplicaController {
   }
 
   sync(view: ClusterView): number {
-    const { observed, forecast } = this.forecasts.at(view.now);
-    const metric = this.config.metrics[0]!;
-    const decision = decide({
-      now: view.now,
-      config: this.config,
-      currentReplicas: view.specReplicas,
-      leadTimeMs: this.leadTimeMs,
-      metrics: [{ name: metric.name, observed, forecast }],
-      recommendations: this.history.recommendations,
-      scaleEvents: this.history.scaleEvents,
-      explain: false,
-    });
-    this.history.record(this.config, view.now, decision.recommendation, { from: view.specReplicas, to: decision.desiredReplicas });
-    return decision.desiredReplicas;
+    return decideAt(view, this.config, this.forecasts, this.leadTimeMs, this.history);
   }
+}
+
+/** One simulated decision: the operator's decide() on the shared forecast for this instant, recorded in `history`. */
+export function decideAt(view: ClusterView, config: ScalerConfig, forecasts: SharedForecasts, leadTimeMs: number, history: DecisionHistory): number {
+  const { observed, forecast } = forecasts.at(view.now);
+  const metric = config.metrics[0]!;
+  const decision = decide({
+    now: view.now,
+    config,
+    currentReplicas: view.specReplicas,
+    leadTimeMs,
+    metrics: [{ name: metric.name, observed, forecast }],
+    recommendations: history.recommendations,
+    scaleEvents: history.scaleEvents,
+    explain: false,
+  });
+  history.record(config, view.now, decision.recommendation, { from: view.specReplicas, to: decision.desiredReplicas });
+  return decision.desiredReplicas;
 }
