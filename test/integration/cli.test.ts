@@ -47,6 +47,13 @@ beforeAll(async () => {
   prom = await startPrometheus({ series: [{ name: 'demand', labels: { app: 'web' }, points: minutePoints(now - 3 * DAY, now - MIN, demand) }] });
   await writeFile(join(dir, 'scaler.yaml'), manifest('sum(demand{app="web"})'));
   await writeFile(join(dir, 'bad.yaml'), manifest('sum(rate(demand[1m]'));
+  // With an objective, quantile and headroom are Auto: the plan is made on the history just queried.
+  await writeFile(
+    join(dir, 'objective.yaml'),
+    manifest('sum(demand{app="web"})')
+      .replace('seasonality: Auto, quantile: 0.9}', "seasonality: ['1d']}")
+      .replace('scaling: {leadTime: 5m, headroom: "10%"}', 'scaling: {leadTime: 5m, objective: {maxUnderProvisioned: "1%"}}'),
+  );
 }, 180_000);
 
 afterAll(async () => {
@@ -76,6 +83,18 @@ describe('prescale command line', () => {
     expect(r.stdout).toMatch(/^replicas: 5 -> \d+ \(ScaleUp\)$/m);
     expect(r.stdout).toMatch(/^why: +rps forecast p90 peak/m);
   });
+
+  it('forecast with an objective prints the plan it would act on and the HPA beside it', async () => {
+    const r = await prescale('forecast', '-f', join(dir, 'objective.yaml'), '--prometheus-url', prom.url);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/^plan: +q0\.\d+ \+\d+% \(objective 1% under-provisioned: (met|NOT met) in simulation over (2d23h\d+m|3d), \d+ minutes scored, 24 plans\)$/m);
+    expect(r.stdout).toMatch(/^ {2}prescale: +under-provisioned [\d.]+%, replica-minutes [\d.]+x oracle, \d+ scale events$/m);
+    expect(r.stdout).toMatch(/^ {2}HPA: +under-provisioned [\d.]+%/m);
+    const json = JSON.parse((await prescale('forecast', '-f', join(dir, 'objective.yaml'), '--prometheus-url', prom.url, '--json')).stdout);
+    expect(json.plan).toMatchObject({ objective: '1%', plans: 24 });
+    // The decision acts on the plan's quantile.
+    expect(json.decision.message).toMatch(new RegExp(`forecast p${Math.round(json.plan.quantile * 100)} peak`));
+  }, 120_000);
 
   it('errors are one line on stderr with a non-zero exit', async () => {
     const bad = await prescale('forecast', '-f', join(dir, 'bad.yaml'), '--prometheus-url', prom.url);
