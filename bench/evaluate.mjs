@@ -213,8 +213,9 @@ function report(rows, wallSeconds) {
     lines.push(`| ${r.trace} | ${vals.map((v) => f(v)).join(' | ')} | ${models[bestIdx]} |`);
   }
   lines.push('');
-  // Sections written by the other benches (bench/ensemble.mjs, lstm-cost.mjs, training-lag.mjs, scale.mjs).
-  for (const section of ['ensemble.md', 'combination.md', 'lstm-cost.md', 'training-lag.md', 'scale.md']) {
+  // Sections written by the other benches (bench/ensemble.mjs, lstm-cost.mjs, training-lag.mjs, scale.mjs,
+  // planner-cost.mjs) or by hand from a test's output (hostile-prometheus.md, demo.md).
+  for (const section of ['planner.md', 'ensemble.md', 'combination.md', 'lstm-cost.md', 'training-lag.md', 'scale.md', 'scale-plan.md', 'hostile-prometheus.md', 'demo.md']) {
     const path = join(resultsDir, section);
     if (existsSync(path)) lines.push('', readFileSync(path, 'utf8').trim());
   }
@@ -255,6 +256,25 @@ function autoSection(rows) {
     );
   }
   lines.push('');
+  // A point outside the frontier is not in any median above: say what those runs bought and paid.
+  for (const delay of DELAYS) {
+    const outside = rows
+      .map((r) => r.simulate[delay])
+      .filter((s) => s && !s.error && autoPoint(s) && autoPoint(s).underRatioAtEqualCost === null)
+      .map((s) => {
+        const auto = s.policies.find((p) => p.name === 'prescale@auto');
+        const dearest = s.policies.filter((p) => p.name.startsWith('hpa@')).reduce((a, b) => (b.replicaMinutes > a.replicaMinutes ? b : a));
+        return { cost: auto.replicaMinutes / dearest.replicaMinutes, under: auto.underProvisionedMinutes / Math.max(1e-9, dearest.underProvisionedMinutes) };
+      });
+    if (outside.length === 0) continue;
+    const range = (xs) => `${f(Math.min(...xs))} … ${f(Math.max(...xs))} (median ${f(median(xs))})`;
+    lines.push(
+      `Outside the frontier at ${delay} (${outside.length} traces): prescale@auto spent more than the HPA's dearest setting of the sweep (hpa@0.5) planning for ` +
+        `the objective, ${range(outside.map((o) => o.cost))} × its replica-minutes, for ${range(outside.map((o) => o.under))} × its under-provisioned minutes. ` +
+        'No HPA target of the sweep reaches that service level, so these points have no equal-cost comparison and are left out of the medians above.',
+    );
+    lines.push('');
+  }
   lines.push('Targets stated by issue 13:');
   lines.push('');
   lines.push('| target | measured | |');

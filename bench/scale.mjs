@@ -115,7 +115,7 @@ function report(r) {
   const s = r.settings;
   const m = r.machine;
   const lines = [];
-  lines.push(`## Scale: ${f(s.scalers)} PredictiveScalers in one operator process`, '');
+  lines.push(`## Scale: ${f(s.scalers)} PredictiveScalers in one operator process${r.plan ? ', all replanning at once' : ''}`, '');
   lines.push(`Command: \`npx tsc -p tsconfig.build.json && ${r.command ?? 'node bench/scale.mjs'}\` (wall time ${f(r.wallSeconds)} s). Generated ${r.generatedAt}.`);
   lines.push(
     `Machine: ${m.cpuModel}, ${m.cpus} cores shared with etcd, kube-apiserver, Prometheus and the bench itself (load average ${m.loadAverageAtStart.map((x) => x.toFixed(1)).join(' / ')} at the start), ${f(m.memoryBytes / 2 ** 30)} GiB, Node ${m.node}.`,
