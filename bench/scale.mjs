@@ -141,12 +141,12 @@ function report(r) {
     lines.push(`### Planning: ${f(p.scalers)} scalers given an objective at once`, '');
     lines.push(
       `Every scaler's spec was patched to \`scaling.objective: {maxUnderProvisioned: 0.5%}\` (quantile and headroom Auto); each then replans in the training workers on its ${s.history} of history. ` +
-        `${p.ready} of ${p.scalers} had a plan in status (ObjectiveMet True or False) after ${f(p.allReadySeconds)} s (median ${f(p.medianReadySeconds)} s); ${p.replans} replans, ` +
-        `${f(p.replanSecondsMean)} s each on average from submission to result (queue wait included; median ${f(p.replanSecondsP50)} s); the objective was met in simulation for ${p.objectiveMet} of them.`,
+        `${p.ready} of ${p.scalers} had a plan in status (ObjectiveMet True or False) after ${f(p.allReadySeconds)} s (median ${f(p.medianReadySeconds)} s): ${p.replans} replans on ${s.trainingWorkers} training worker${s.trainingWorkers === 1 ? '' : 's'}, ` +
+        `${f((p.allReadySeconds * s.trainingWorkers) / Math.max(1, p.replans), 2)} s of worker time each (all were queued at once, so the mean from submission to result, ${f(p.replanSecondsMean)} s, is mostly queue wait); the objective was met in simulation for ${p.objectiveMet} of them.`,
     );
     lines.push('');
     lines.push(
-      `Meanwhile (${f(p.window.seconds)} s): ${f(p.window.reconciles)} reconciles (${f(p.window.reconcilesPerSecond)}/s, ${f(p.window.expectedReconcilesPerSecond)}/s expected), reconcile p99 ${f(p.window.reconcileSeconds.p99)} s, ` +
+      `Meanwhile (${f(p.window.seconds)} s): ${f(p.window.reconciles)} reconciles (${f(p.window.reconcilesPerSecond)}/s, ${f(p.window.expectedReconcilesPerSecond)}/s expected), reconcile p99 ${f(p.window.reconcileSeconds.p99?.estimate)} s (bucket ${p.window.reconcileSeconds.p99?.lower} … ${p.window.reconcileSeconds.p99?.upper} s), ` +
         `missed intervals ${g?.missedIntervals ?? "—"} (scalers with any: ${g?.scalersWithMissedInterval ?? "—"}), event-loop lag p99 ${f(p.window.eventLoopLagP99Seconds)} s, operator CPU ${f(p.window.process.cpuCores)} cores, RSS max ${f(p.window.process.rssMaxBytes / 2 ** 20)} MiB.`,
     );
     lines.push('');
