@@ -284,6 +284,20 @@ describe('operator against a real API server and Prometheus', () => {
     expect(metrics).toContain(`prescale_plan_quantile{namespace="shop",scaler="planned"} ${plan.quantile}`);
     expect(metrics).toMatch(/prescale_plan_simulated_under_provisioned_ratio\{namespace="shop",scaler="planned",policy="hpa"\} \d/);
     expect(metrics).toMatch(/prescale_plan_duration_seconds_count\{outcome="success"\} [1-9]/);
+
+    // Without the objective the scaler plans nothing: its plan, the condition and the plan's series go.
+    await admin.makeApiClient(CustomObjectsApi).patchNamespacedCustomObject({
+      group: GROUP,
+      version: VERSION,
+      plural: PLURAL,
+      namespace: NS,
+      name: 'planned',
+      body: [{ op: 'remove', path: '/spec/scaling/objective' }],
+    });
+    const dropped = await eventually('the plan removed from status', () => getScaler('planned'), (x) => x.status?.plan === undefined && condition(x, 'ObjectiveMet') === undefined);
+    expect(dropped.status?.explanation).not.toMatch(/^plan /);
+    const after = await (await fetch(`http://127.0.0.1:${operator.servers.metrics!.port}/metrics`)).text();
+    expect(after).not.toMatch(/prescale_plan_quantile\{namespace="shop",scaler="planned"\}/);
   });
 
   it('does not rewrite a steady scaler\'s status every interval', async () => {
