@@ -151,12 +151,11 @@ export function toScalerConfig(spec: PredictiveScalerSpec): ScalerConfig {
     throw new SpecError('maxReplicas', `must be at least minReplicas (${minReplicas}), got ${maxReplicas}`);
   }
   const planner = plannerConfig(f, s);
-  const quantileValue = planner?.autoQuantile ? DEFAULTS.quantile : (f.quantile ?? DEFAULTS.quantile);
+  const quantile = planner?.autoQuantile ? DEFAULTS.quantile : (f.quantile ?? DEFAULTS.quantile);
   // A number, as admission requires: "0.9" or [0.5] could only come from an object stored without the schema.
-  if (!(typeof quantileValue === 'number' && quantileValue > 0 && quantileValue < 1)) {
+  if (!(typeof quantile === 'number' && quantile > 0 && quantile < 1)) {
     throw new SpecError('forecast.quantile', `must be Auto or a number in (0, 1), got ${printable(f.quantile)}`);
   }
-  const quantile = quantileValue;
   const forecast = forecastDurations(f);
   return {
     scaleTargetRef: scaleTargetRef(spec.scaleTargetRef),
@@ -174,7 +173,7 @@ export function toScalerConfig(spec: PredictiveScalerSpec): ScalerConfig {
     },
     scaling: {
       leadTimeMs: s.leadTime === undefined || s.leadTime === 'Auto' ? null : durationWithin('scaling.leadTime', s.leadTime, 0, MAX_LEAD_TIME_MS, 'Auto or a duration'),
-      headroom: planner?.autoHeadroom ? headroom(DEFAULTS.headroom) : headroom(s.headroom ?? DEFAULTS.headroom),
+      headroom: headroom(planner?.autoHeadroom ? DEFAULTS.headroom : (s.headroom ?? DEFAULTS.headroom)),
       reactiveFloor: boolean('scaling.reactiveFloor', s.reactiveFloor ?? true),
       scaleUpMaxReplicasPerMinute: integer('scaling.scaleUp.maxReplicasPerMinute', scaleUp.maxReplicasPerMinute ?? DEFAULTS.scaleUpMaxReplicasPerMinute, 1, MAX_REPLICAS),
       scaleDownStabilizationMs: durationWithin('scaling.scaleDown.stabilizationWindow', scaleDown.stabilizationWindow ?? DEFAULTS.stabilizationWindow, 0, MAX_STABILIZATION_WINDOW_MS),

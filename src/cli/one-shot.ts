@@ -47,7 +47,7 @@ export async function forecastOnce(
   const spec = toScalerConfig(scaler.spec);
   const { now } = opts;
   const leadTimeMs = spec.scaling.leadTimeMs ?? DEFAULT_LEAD_TIME_MS;
-  const currentReplicasOf = opts.currentReplicas ?? spec.minReplicas;
+  const currentReplicas = opts.currentReplicas ?? spec.minReplicas;
   const models = new ModelManager({ now: () => now });
   const outcomes = new Map<string, ModelOutcome>();
   const inputs: MetricInput[] = [];
@@ -80,7 +80,6 @@ export async function forecastOnce(
     outcomes.set(m.name, outcome);
     inputs.push({ name: m.name, observed: observation.value, forecast: outcome.forecast });
   }
-  const currentReplicas = currentReplicasOf;
   const decision = decide({ now, config: cfg, currentReplicas, leadTimeMs, metrics: inputs, recommendations: [], scaleEvents: [] });
   return {
     scaler: `${scaler.metadata?.namespace ?? 'default'}/${scaler.metadata?.name ?? '?'}`,

@@ -34,7 +34,7 @@ export function planStatus(r: PlanReport): PlanStatus {
 /** The explanation's first clause: which plan acts, and what it came to against the HPA. */
 export function planSummary(spec: ScalerConfig, view: PlanView): string {
   if (view.state !== 'Planned') {
-    return `no plan yet (${view.message}): q${spec.forecast.quantile} +${formatPercent(spec.scaling.headroom)}`;
+    return `no plan yet (${view.message}): ${planLabel({ quantile: spec.forecast.quantile, headroom: spec.scaling.headroom })}`;
   }
   const r = view.report;
   const verdict = r.met ? `meets the objective ${formatPercent(r.objective.maxUnderProvisioned)}` : `misses the objective ${formatPercent(r.objective.maxUnderProvisioned)}`;

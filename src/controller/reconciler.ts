@@ -6,6 +6,7 @@ import { DEFAULT_LEAD_TIME_MS, SpecError, toScalerConfig, type ScalerConfig } fr
 import { PAUSED_ANNOTATION, type Condition, type ModelStatus, type PredictiveScaler, type PredictiveScalerStatus } from '../api/types.js';
 import { formatDuration } from '../api/units.js';
 import { decide } from '../decision/decide.js';
+import { formatPercent } from '../decision/format.js';
 import { DecisionHistory } from '../decision/history.js';
 import type { Decision, MetricInput } from '../decision/types.js';
 import type { Forecast, Series } from '../forecast/types.js';
@@ -379,7 +380,7 @@ export class Reconciler {
       return;
     }
     report.dropPlan(false);
-    const defaults = `acting on quantile ${spec.forecast.quantile} and headroom ${Number((spec.scaling.headroom * 100).toFixed(3))}% until a plan exists`;
+    const defaults = `acting on quantile ${spec.forecast.quantile} and headroom ${formatPercent(spec.scaling.headroom)} until a plan exists`;
     report.condition('ObjectiveMet', 'Unknown', view.state === 'Pending' ? 'Planning' : 'PlanningUnavailable', `${view.message}; ${defaults}`);
     this.deps.metrics.removePlan(labels);
   }

@@ -37,10 +37,11 @@ export function evaluateMetric(metric: MetricConfig, input: MetricInput | undefi
     ? windowPeak(input.forecast, config.forecast.quantile, windowStart, windowStart + config.intervalMs)
     : undefined;
   const tolerance = config.scaling.tolerance;
-  const needed = peak ? predictiveReplicas(Math.max(0, peak.value), target, config.scaling.headroom) : undefined;
+  const peakDemand = peak ? Math.max(0, peak.value) : undefined;
+  const needed = peakDemand !== undefined ? predictiveReplicas(peakDemand, target, config.scaling.headroom) : undefined;
   // Like the HPA's tolerance: a forecast need within the band around the current count keeps it, so
   // small swings of the forecast do not move replicas back and forth.
-  const held = needed !== undefined && needed !== currentReplicas && withinTolerance(Math.max(0, peak!.value) * (1 + config.scaling.headroom), currentReplicas, target, tolerance);
+  const held = needed !== undefined && needed !== currentReplicas && withinTolerance(peakDemand! * (1 + config.scaling.headroom), currentReplicas, target, tolerance);
   const predictive = held ? currentReplicas : needed;
   const explain = ctx.explain !== false;
   const forecastText = explain && peak && needed !== undefined ? describeForecast(peak, needed, target, ctx) + (held ? ` (within ${formatPercent(tolerance)} of ${currentReplicas}, kept)` : '') : '';
