@@ -79,6 +79,20 @@ describe('replan', () => {
     );
   });
 
+  it('plans a hostile spec (two billion replicas of 0.001 each) without a per-replica cost', () => {
+    const cfg = toScalerConfig({
+      scaleTargetRef: { apiVersion: 'apps/v1', kind: 'Deployment', name: 'web' },
+      maxReplicas: 2_147_483_647,
+      metrics: [{ name: 'rps', query: 'q', targetPerReplica: '1m' }],
+      forecast: { model: 'HoltWinters', history: '3d', seasonality: ['1d'] },
+      scaling: { leadTime: '10m', objective: { maxUnderProvisioned: '1%' } },
+    });
+    const huge = { ...plateau(3), values: plateau(3).values.map((v) => v * 1e6) };
+    const r = replan({ demand: huge, config: cfg, leadTimeMs: 10 * MIN });
+    expect(planReportProblem(r)).toBeUndefined();
+    expect(r.evaluatedMinutes).toBe(1440);
+  });
+
   it('replays LSTM and Ensemble scalers with Holt-Winters, and says so', () => {
     expect(replayModel(config({ model: 'LSTM' }))).toBe('HoltWinters');
     expect(replayModel(config({ model: 'SeasonalNaive' }))).toBe('SeasonalNaive');
