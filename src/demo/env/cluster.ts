@@ -8,6 +8,11 @@
 // random time up to `pod-ready.stage.kwok.x-k8s.io/jitter-delay`. So a Deployment whose pod template
 // carries that annotation has its status.readyReplicas follow spec.replicas that much later, as
 // with a real application's start-up. The fake nodes are not tainted: every pod may land on them.
+//
+// The API server runs the aggregation layer (see control-plane.ts), so an extension API server run
+// as a local process, such as KEDA's metrics adapter, can serve e.g. external.metrics.k8s.io to the
+// HPA controller (aggregation.ts registers one). The HPA controller resyncs every 5 s (15 s in a
+// real cluster), so that tests of autoscaling do not wait long.
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { request as httpsRequest } from 'node:https';
@@ -41,8 +46,10 @@ export interface ClusterOptions {
   nodes?: number;
   /** KWOK Stage documents. Default demo/kwok-stages.yaml. */
   kwokStages?: string;
-  /** Passed to startControlPlane(). */
+  /** Passed to startControlPlane(); `aggregation` defaults to true here. */
   controlPlane?: ControlPlaneOptions;
+  /** kube-controller-manager's --horizontal-pod-autoscaler-sync-period. Default 5s. */
+  hpaSyncPeriod?: string;
   /** How long to wait for each component (and the nodes) to become ready. Default 60 s. */
   readyTimeoutMs?: number;
 }
@@ -82,7 +89,7 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
   const readyTimeoutMs = options.readyTimeoutMs ?? 60_000;
   const nodeCount = options.nodes ?? 3;
   const binDir = await findClusterBinaries();
-  const cp = await startControlPlane({ readyTimeoutMs, ...options.controlPlane });
+  const cp = await startControlPlane({ readyTimeoutMs, aggregation: true, ...options.controlPlane });
   const processes: ManagedProcess[] = [];
   const { workDir, kubeconfigPath } = cp;
   const stopProcesses = () => Promise.all(processes.map((p) => p.kill()));
@@ -96,6 +103,9 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
       `--root-ca-file=${join(workDir, 'certs', 'apiserver.crt')}`,
       '--leader-elect=false',
       '--controllers=*',
+      // The HPA controller runs as the admin (system:masters, no per-controller service-account
+      // credentials), so it may read custom and external metrics through the aggregation layer.
+      `--horizontal-pod-autoscaler-sync-period=${options.hpaSyncPeriod ?? '5s'}`,
       `--secure-port=${managerPort}`,
       '--bind-address=127.0.0.1',
     ], DIE_WITH_PARENT);

@@ -1,10 +1,16 @@
 // A throwaway Kubernetes control plane for tests: a real etcd and a real kube-apiserver on random
 // loopback ports, with RBAC on, a static admin token and service-account tokens. No nodes, no
 // controller-manager, no scheduler: objects are stored and validated, nothing runs them.
+//
+// With `aggregation: true` the API server also runs the aggregation layer as a cluster does: a
+// front-proxy CA and client certificate (the requestheader flags, published in the configmap
+// kube-system/extension-apiserver-authentication for extension API servers' delegated
+// authentication), and routing to an APIService's endpoints rather than its ClusterIP (there is no
+// kube-proxy). See aggregation.ts for registering an extension API server that runs as a local process.
 import { execFile } from 'node:child_process';
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { request as httpsRequest } from 'node:https';
 import { request as httpRequest } from 'node:http';
 import { createServer } from 'node:net';
@@ -13,6 +19,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
+import { certificateAuthority, issueCertificate } from '../../observability/self-signed-cert.js';
 import { startProcess, waitUntilReady, type ManagedProcess } from './processes.js';
 
 const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
@@ -34,6 +41,8 @@ export interface ControlPlane {
   binDir: string;
   /** Temp dir holding data, certificates and the process logs (etcd.log, kube-apiserver.log). */
   workDir: string;
+  /** The aggregation layer's front-proxy credentials; only with `aggregation: true`. */
+  frontProxy?: FrontProxy;
   /** A KubeConfig for the same server authenticating with another bearer token. */
   tokenKubeConfig(token: string): KubeConfig;
   /** Stops kube-apiserver only (etcd keeps the data), to simulate an API server outage. */
@@ -48,9 +57,34 @@ export interface ControlPlane {
   close(): Promise<void>;
 }
 
+/**
+ * The front proxy's PKI, as files in the work dir. The API server (the aggregator) authenticates to
+ * extension API servers with the client certificate and passes the caller's identity in the
+ * X-Remote-User, X-Remote-Group and X-Remote-Extra-* headers; those servers trust such requests
+ * when the client certificate verifies against the CA and its CN is `front-proxy-client`.
+ */
+export interface FrontProxy {
+  /** PEM CA certificate: --requestheader-client-ca-file. */
+  caPath: string;
+  /** The CA certificate itself (PEM). */
+  caCert: string;
+  /** PEM private key of the CA, to issue more front-proxy client certificates. */
+  caKeyPath: string;
+  /** PEM client certificate (CN front-proxy-client, EKU clientAuth): --proxy-client-cert-file. */
+  clientCertPath: string;
+  /** --proxy-client-key-file. */
+  clientKeyPath: string;
+  /** The common name extension API servers allow: --requestheader-allowed-names. */
+  allowedName: string;
+}
+
+export const FRONT_PROXY_CLIENT_NAME = 'front-proxy-client';
+
 export interface ControlPlaneOptions {
   /** Extra kube-apiserver flags, e.g. ['--feature-gates=...']. */
   apiServerArgs?: string[];
+  /** Run the aggregation layer (front-proxy certificates, requestheader flags, endpoint routing). Default false. */
+  aggregation?: boolean;
   /** How long to wait for each process to become ready. Default 60s. */
   readyTimeoutMs?: number;
 }
@@ -106,6 +140,7 @@ export async function startControlPlane(options: ControlPlaneOptions = {}): Prom
 
     const certDir = join(workDir, 'certs');
     const server = `https://127.0.0.1:${apiPort}`;
+    const frontProxy = options.aggregation ? await writeFrontProxyPki(join(workDir, 'front-proxy')) : undefined;
     const apiServerArgs = [
       `--etcd-servers=${etcdUrl}`,
       `--cert-dir=${certDir}`,
@@ -120,6 +155,7 @@ export async function startControlPlane(options: ControlPlaneOptions = {}): Prom
       `--token-auth-file=${tokenFile}`,
       '--disable-admission-plugins=ServiceAccount',
       '--allow-privileged=true',
+      ...(frontProxy ? aggregationArgs(frontProxy) : []),
       ...(options.apiServerArgs ?? []),
     ];
     const apiLog = join(workDir, 'kube-apiserver.log');
@@ -170,6 +206,7 @@ export async function startControlPlane(options: ControlPlaneOptions = {}): Prom
       serviceAccountKeyPath,
       binDir,
       workDir,
+      ...(frontProxy ? { frontProxy } : {}),
       tokenKubeConfig,
       stopApiServer,
       startApiServer,
@@ -185,6 +222,40 @@ export async function startControlPlane(options: ControlPlaneOptions = {}): Prom
     await rm(workDir, { recursive: true, force: true });
     throw err;
   }
+}
+
+async function writeFrontProxyPki(dir: string): Promise<FrontProxy> {
+  await mkdir(dir, { recursive: true });
+  const ca = certificateAuthority({ commonName: 'front-proxy-ca' });
+  const client = issueCertificate({ issuer: ca, commonName: FRONT_PROXY_CLIENT_NAME, usages: ['clientAuth'] });
+  const frontProxy: FrontProxy = {
+    caPath: join(dir, 'front-proxy-ca.crt'),
+    caCert: ca.cert,
+    caKeyPath: join(dir, 'front-proxy-ca.key'),
+    clientCertPath: join(dir, 'front-proxy-client.crt'),
+    clientKeyPath: join(dir, 'front-proxy-client.key'),
+    allowedName: FRONT_PROXY_CLIENT_NAME,
+  };
+  await writeFile(frontProxy.caPath, ca.cert);
+  await writeFile(frontProxy.caKeyPath, ca.key, { mode: 0o600 });
+  await writeFile(frontProxy.clientCertPath, client.cert);
+  await writeFile(frontProxy.clientKeyPath, client.key, { mode: 0o600 });
+  return frontProxy;
+}
+
+function aggregationArgs(frontProxy: FrontProxy): string[] {
+  return [
+    `--requestheader-client-ca-file=${frontProxy.caPath}`,
+    `--requestheader-allowed-names=${frontProxy.allowedName}`,
+    '--requestheader-username-headers=X-Remote-User',
+    '--requestheader-group-headers=X-Remote-Group',
+    '--requestheader-extra-headers-prefix=X-Remote-Extra-',
+    `--proxy-client-cert-file=${frontProxy.clientCertPath}`,
+    `--proxy-client-key-file=${frontProxy.clientKeyPath}`,
+    // Proxy to the APIService's endpoints (EndpointSlices), not its ClusterIP: nothing implements
+    // ClusterIPs here (no kube-proxy), and extension servers run as local processes.
+    '--enable-aggregator-routing=true',
+  ];
 }
 
 /** Mints a bearer token for a ServiceAccount through the TokenRequest API. */
