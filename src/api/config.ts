@@ -112,7 +112,7 @@ export const DEFAULTS = {
   tolerance: '10%',
 };
 
-const MODES: readonly Mode[] = ['Auto', 'ForecastOnly', 'Off'];
+const MODES: readonly Mode[] = ['Auto', 'ForecastOnly', 'Publish', 'Off'];
 const MODELS: readonly ModelName[] = ['Ensemble', 'LSTM', 'HoltWinters', 'SeasonalNaive', 'Linear'];
 const ENTRY_NAME_RE = new RegExp(ENTRY_NAME_PATTERN);
 const OBJECT_NAME_RE = new RegExp(OBJECT_NAME_PATTERN);

@@ -8,7 +8,7 @@ export const KIND = 'PredictiveScaler';
 export const PLURAL = 'predictivescalers';
 export const PAUSED_ANNOTATION = `${GROUP}/paused`;
 
-export type Mode = 'Auto' | 'ForecastOnly' | 'Off';
+export type Mode = 'Auto' | 'ForecastOnly' | 'Publish' | 'Off';
 export type ModelName = 'Ensemble' | 'LSTM' | 'HoltWinters' | 'SeasonalNaive' | 'Linear';
 
 export interface ScaleTargetRef {

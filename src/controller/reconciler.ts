@@ -13,6 +13,7 @@ import type { Forecast, Series } from '../forecast/types.js';
 import { apiErrorMessage, apiStatusCode, TargetError } from '../kube/errors.js';
 import type { EventRecorder } from '../kube/events.js';
 import type { AutoscalerIndex } from '../kube/hpa-index.js';
+import { checkAutoscalers, type AutoscalerVerdict } from './autoscalers.js';
 import type { StartupHistory } from '../kube/pod-startups.js';
 import type { ScaleClient, TargetScale } from '../kube/scale.js';
 import type { StatusWriter } from '../kube/status-writer.js';
@@ -189,12 +190,10 @@ export class Reconciler {
     report.status.currentReplicas = target.replicas;
     this.deps.metrics.currentReplicas.set({ namespace, scaler: name }, target.replicas);
 
-    const hpas = this.deps.autoscalers.conflicting(namespace, cfg.scaleTargetRef);
-    if (hpas.length > 0) {
-      const ref = cfg.scaleTargetRef;
-      const msg = `HorizontalPodAutoscaler ${hpas.join(', ')} already scales ${ref.kind} ${ref.name}; two autoscalers would fight over its replicas: delete the HPA or point this scaler at another target`;
-      report.condition('Ready', 'False', 'ConflictingAutoscaler', msg);
-      report.condition('AbleToScale', 'False', 'ConflictingAutoscaler', msg);
+    const autoscalers = checkAutoscalers(cfg.mode, name, cfg.scaleTargetRef, this.deps.autoscalers.autoscalersOf(namespace, cfg.scaleTargetRef));
+    if (autoscalers.kind === 'conflict') {
+      report.condition('Ready', 'False', 'ConflictingAutoscaler', autoscalers.message);
+      report.condition('AbleToScale', 'False', 'ConflictingAutoscaler', autoscalers.message);
       await this.finish(scaler, report, log);
       return { requeueAfterMs: cfg.intervalMs };
     }
@@ -270,7 +269,7 @@ export class Reconciler {
       ...(scaled ? { scaled } : {}),
       explanation: decision.message,
     });
-    this.describeDecision(report, cfg, decision, problems, outcomes, paused, scaled !== undefined);
+    this.describeDecision(report, cfg, decision, problems, outcomes, paused, scaled !== undefined, autoscalers);
     this.deps.metrics.desiredReplicas.set({ namespace, scaler: name }, decision.desiredReplicas);
     log.debug({ desired: decision.desiredReplicas, current: target.replicas, explanation: decision.message, leadTime: `${formatDuration(leadTimeMs)}: ${lead.detail}` }, 'reconciled');
     await this.finish(scaler, report, log);
@@ -472,6 +471,7 @@ export class Reconciler {
     outcomes: Map<string, ModelOutcome>,
     paused: boolean,
     scaled: boolean,
+    autoscalers: AutoscalerVerdict,
   ): void {
     const s = report.status;
     s.desiredReplicas = decision.desiredReplicas;
@@ -501,6 +501,8 @@ export class Reconciler {
 
     if (paused) {
       report.condition('AbleToScale', 'False', 'Paused', `annotation ${PAUSED_ANNOTATION}="true": decisions are computed and reported, nothing is scaled`);
+    } else if (autoscalers.kind === 'published') {
+      report.condition('AbleToScale', autoscalers.consumed ? 'True' : 'False', autoscalers.consumed ? 'Published' : 'NotConsumed', autoscalers.message);
     } else if (cfg.mode === 'ForecastOnly') {
       report.condition('AbleToScale', 'False', 'ForecastOnly', 'mode is ForecastOnly: decisions are computed and reported, nothing is scaled');
     } else {

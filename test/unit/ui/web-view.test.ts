@@ -95,7 +95,7 @@ describe('the web view against a running reconciler', () => {
         },
       },
       events: { record: async () => {} },
-      autoscalers: { conflicting: () => [] },
+      autoscalers: { autoscalersOf: () => [] },
       prometheus: { clientFor: async () => prometheus },
       models: new ModelManager({ now: () => clock }),
       history: new HistoryCache(),
