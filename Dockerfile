@@ -33,6 +33,8 @@ COPY --from=build /app/dist ./dist
 COPY --from=build /app/src/ui/assets ./src/ui/assets
 COPY package.json ./
 COPY crds ./crds
+# The KEDA external scaler's contract, which dist/publish/keda-scaler.js loads at start.
+COPY proto ./proto
 # 65532 is the conventional "nonroot" uid; deploy/base/deployment.yaml runs the pod as this user.
 USER 65532:65532
 EXPOSE 8080 8081
