@@ -41,6 +41,10 @@ export function buildProgram(): Command {
     .option('--metrics-cert-dir <dir>', 'tls.crt and tls.key for --metrics-secure (default: a self-signed certificate made at start)')
     .option('--health-probe-bind-address <addr>', 'where /healthz and /readyz listen ("0" disables)', ':8081')
     .option('--ui-bind-address <addr>', 'where the read-only web view of every scaler listens, e.g. 127.0.0.1:8082 ("0" disables; it shows every watched scaler to whoever reaches it)', '0')
+    .option('--external-scaler-bind-address <addr>', 'mode: Publish: where the KEDA external scaler (gRPC) listens, e.g. :9100 ("0" disables)', '0')
+    .option('--external-scaler-cert-dir <dir>', 'tls.crt and tls.key for the external scaler, and ca.crt to require KEDA\'s client certificate (default: plain text)')
+    .option('--external-metrics-bind-address <addr>', 'mode: Publish: where the external metrics API (external.metrics.k8s.io, for an HPA) listens over HTTPS, e.g. :6443 ("0" disables)', '0')
+    .option('--external-metrics-cert-dir <dir>', 'tls.crt and tls.key for the external metrics API (default: a self-signed certificate made at start)')
     .option('--leader-elect', 'elect a leader on a Lease so only one replica acts', false)
     .option('--leader-election-namespace <ns>', 'namespace of the leader Lease (default: $POD_NAMESPACE or prescale-system)')
     .option('--leader-election-id <name>', 'name of the leader Lease', 'prescale-operator')
@@ -75,6 +79,10 @@ export function buildProgram(): Command {
         metricsCertDir: opts.metricsCertDir,
         healthProbeBindAddress: opts.healthProbeBindAddress,
         uiBindAddress: opts.uiBindAddress,
+        externalScalerBindAddress: opts.externalScalerBindAddress,
+        externalScalerCertDir: opts.externalScalerCertDir,
+        externalMetricsBindAddress: opts.externalMetricsBindAddress,
+        externalMetricsCertDir: opts.externalMetricsCertDir,
         leaderElect: opts.leaderElect,
         leaderElectionNamespace: opts.leaderElectionNamespace ?? process.env.POD_NAMESPACE ?? 'prescale-system',
         leaderElectionId: opts.leaderElectionId,

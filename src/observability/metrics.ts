@@ -53,6 +53,8 @@ export interface OperatorMetrics {
   eventLoopLag: Gauge;
   /** Promise rejections no code handled: logged and counted instead of crashing the process. */
   unhandledRejections: Counter;
+  /** Requests to the publishing endpoints (mode: Publish): the KEDA external scaler and the external metrics API. */
+  publishedRequests: Counter<'api' | 'method' | 'code'>;
   /** The plan's quantile and headroom, whether it meets the objective, and its simulated evidence beside the HPA's. */
   planQuantile: Gauge<ScalerLabels>;
   planHeadroom: Gauge<ScalerLabels>;
@@ -219,6 +221,13 @@ export function createOperatorMetrics(registry: Registry, sources: MetricSources
     },
   });
 
+  const publishedRequests = new Counter({
+    name: 'prescale_published_requests_total',
+    help: 'Requests for a published recommendation (mode: Publish), by api (keda: the gRPC external scaler; external-metrics: external.metrics.k8s.io), method and result code.',
+    labelNames: ['api', 'method', 'code'],
+    registers,
+  });
+
   const unhandledRejections = new Counter({
     name: 'prescale_unhandled_rejections_total',
     help: 'Promise rejections that no code handled; each is a bug, logged with its stack. The operator keeps running.',
@@ -329,6 +338,7 @@ export function createOperatorMetrics(registry: Registry, sources: MetricSources
     tfjsBackend,
     eventLoopLag,
     unhandledRejections,
+    publishedRequests,
     planQuantile,
     planHeadroom,
     planObjectiveMet,

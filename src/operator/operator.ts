@@ -24,12 +24,13 @@ import type { Logger } from '../observability/logger.js';
 import { createOperatorMetrics } from '../observability/metrics.js';
 import { guardUnhandledRejections } from '../observability/process-guard.js';
 import { secureMetrics } from '../observability/secure-metrics.js';
-import { startHttpServers, type HttpServers } from '../observability/server.js';
+import { startHttpServers, type BoundAddress, type HttpServers } from '../observability/server.js';
 import { readyPodCounter } from '../ui/ready-pods.js';
 import { TimelineRecorder } from '../ui/recorder.js';
 import { startWebView, type WebViewServer } from '../ui/server.js';
 import { Timeline } from '../ui/timeline.js';
 import { checkApiServer, displayServer } from '../kube/api-server-check.js';
+import { startPublishing, type Publishing } from '../publish/publishing.js';
 import { informersReadiness, waitForInformers } from '../kube/informer-sync.js';
 
 export interface OperatorOptions {
@@ -56,6 +57,14 @@ export interface OperatorOptions {
   /** tls.crt and tls.key for metricsSecure; a self-signed certificate is made at start without it. */
   metricsCertDir?: string;
   healthProbeBindAddress: string;
+  /** mode: Publish to KEDA: where the gRPC external scaler listens; "0" or none: off. */
+  externalScalerBindAddress?: string;
+  /** tls.crt and tls.key (and ca.crt to require client certificates) for the external scaler; none: plain text. */
+  externalScalerCertDir?: string;
+  /** mode: Publish to the HPA: where the external metrics API (external.metrics.k8s.io) listens, over HTTPS; "0" or none: off. */
+  externalMetricsBindAddress?: string;
+  /** tls.crt and tls.key for the external metrics API; none: a self-signed certificate made at start. */
+  externalMetricsCertDir?: string;
   /** Where the read-only web view listens; "0" or none: off. */
   uiBindAddress?: string;
   leaderElect: boolean;
@@ -88,6 +97,8 @@ export interface OperatorOptions {
 
 export interface RunningOperator {
   servers: HttpServers;
+  /** Where the publishing endpoints listen (undefined: off). */
+  publishing: { keda?: BoundAddress; externalMetrics?: BoundAddress };
   webView: WebViewServer;
   isLeader(): boolean;
   /** Graceful stop: finish in-flight reconciles, release the lease, close servers. */
@@ -200,8 +211,24 @@ export async function startOperator(o: OperatorOptions): Promise<RunningOperator
     isHealthy: () => (leaderElectionFailure === undefined ? true : { reason: `leader election stopped: ${leaderElectionFailure}` }),
     isReady: () => informersReadiness(informers),
   });
+  let publishing: Publishing;
+  try {
+    publishing = await startPublishing({
+      kubeConfig: o.kubeConfig,
+      scalers: { get: (name, namespace) => informer.cache.get(name, namespace), on: (verb, cb) => informer.on(verb, cb) },
+      keda: { address: o.externalScalerBindAddress ?? '0', certDir: o.externalScalerCertDir },
+      externalMetrics: { address: o.externalMetricsBindAddress ?? '0', certDir: o.externalMetricsCertDir },
+      metrics,
+      logger: log,
+      now,
+    });
+  } catch (err) {
+    await servers.close();
+    await webView.close();
+    throw err;
+  }
   log.info(
-    { metrics: servers.metrics, probes: servers.probes, identity, namespace: o.namespace ?? '(all)', apiServer, kubernetesVersion },
+    { metrics: servers.metrics, probes: servers.probes, externalScaler: publishing.keda, externalMetrics: publishing.externalMetrics, identity, namespace: o.namespace ?? '(all)', apiServer, kubernetesVersion },
     'prescale operator starting',
   );
 
@@ -212,6 +239,7 @@ export async function startOperator(o: OperatorOptions): Promise<RunningOperator
     loopDelay.disable();
     await servers.close();
     await webView.close();
+    await publishing.close();
     unguardRejections();
   };
   try {
@@ -270,6 +298,7 @@ export async function startOperator(o: OperatorOptions): Promise<RunningOperator
 
   return {
     servers,
+    publishing: { keda: publishing.keda, externalMetrics: publishing.externalMetrics },
     webView,
     isLeader: () => (elector ? elector.isLeader() : true),
     async stop() {
