@@ -33,6 +33,9 @@ command -v node >/dev/null || { log "Node.js 20 or newer is required"; exit 1; }
 # Kubernetes control-plane binaries for the integration tests.
 if [ -z "${PRESCALE_SKIP_K8S_BINS:-}" ]; then
   bash hack/build-k8s-bins.sh etcd kube-apiserver kube-controller-manager kube-scheduler kubectl kwok >/dev/null
+  bash hack/build-keda.sh >/dev/null # KEDA's operator and metrics adapter, for test/e2e/keda-harness.test.ts
+  # Helm, for the chart in charts/prescale (test/integration/chart.test.ts).
+  bash hack/build-helm.sh >/dev/null
 fi
 
 # npm dependencies, reinstalled only when package-lock.json changed.
