@@ -20,9 +20,9 @@ export default defineConfig({
     testTimeout: 60_000,
     hookTimeout: 180_000,
     // Integration suites start real etcd, kube-apiserver and Prometheus processes; on a 2-core
-    // machine running more of them at once slows every one down. The third worker is the
-    // end-to-end suite's, which mostly waits.
-    maxWorkers: 3,
+    // machine running more than two of them at once slows every one down. The other three workers
+    // are the long end-to-end suites' (the demo, the HPA and KEDA ones), which mostly wait for a ramp.
+    maxWorkers: 5,
     fileParallelism: true,
     sequence: { sequencer: EndToEndFirst },
   },

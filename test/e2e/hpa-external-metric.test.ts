@@ -13,7 +13,7 @@ import { applyManifests } from '../helpers/manifests.js';
 import { rampOutcomes, startPublishWorld, type PublishWorld } from '../helpers/publish-world.js';
 
 const SPEED = 8;
-const RAMP_IN_MS = 5 * 60_000;
+const RAMP_IN_MS = 4 * 60_000;
 const AFTER_RAMP_MS = 4 * 60_000;
 const MODEL_SERVER_MIN_STARTUP_MS = 120_000;
 
@@ -82,6 +82,7 @@ describe('a plain HPA on prescale_desired_replicas (external metrics API through
     expect(o.neededAtEnd, told()).toBeGreaterThanOrEqual(o.neededAtRamp + 2);
     expect(o.short, told()).toEqual([]);
     expect(o.askedAt, told()).toBeLessThan(o.firstNeedAt - MODEL_SERVER_MIN_STARTUP_MS);
+    console.info(`e2e hpa-external-metric: asked for ${o.neededAtEnd} replicas ${Math.round((o.firstNeedAt - o.askedAt!) / 1000)} s before the demand needed them\n${told()}`);
     const s = await world.scaler();
     // prescale itself never wrote the replicas: every scale event is the HPA's.
     expect(s.status?.lastScaleTime, told()).toBeUndefined();

@@ -208,3 +208,29 @@ describe('frontProxyAuthFrom', () => {
     );
   });
 });
+
+describe('external metrics API under hostile requests', () => {
+  it('answers any path, query and identity headers with a deliberate status, and keeps serving', async () => {
+    const fc = (await import('fast-check')).default;
+    const { port, reviewed } = await start();
+    const segment = fc.oneof(fc.constantFrom('apis', 'external.metrics.k8s.io', 'v1beta1', 'namespaces', 'shop', 'prescale_desired_replicas', '..', '%2e%2e', '%00', ''), fc.stringMatching(/^[A-Za-z0-9._~%-]{0,20}$/));
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(segment, { maxLength: 7 }),
+        fc.stringMatching(/^[ -~]{0,60}$/),
+        fc.option(fc.stringMatching(/^[!-~]{0,30}$/), { nil: undefined }),
+        fc.boolean(),
+        async (segments, selector, user, withCert) => {
+          const path = `/${segments.join('/')}?labelSelector=${encodeURIComponent(selector)}`;
+          const r = await get(port, path, withCert ? proxyClient : undefined, user === undefined ? {} : { 'X-Remote-User': user });
+          expect([200, 400, 401, 403, 404, 503]).toContain(r.status);
+          // Nothing without the front proxy's certificate is ever reviewed, let alone answered with a value.
+          if (!withCert) expect(r.body?.items).toBeUndefined();
+        },
+      ),
+      { numRuns: 150 },
+    );
+    expect(reviewed.every((x) => x.user.username !== '')).toBe(true);
+    expect((await get(port, `${METRIC}?labelSelector=scaler%3Dcheckout`, proxyClient, AS_HPA)).status).toBe(200);
+  }, 60_000);
+});
