@@ -6,6 +6,7 @@
 import { createHash } from 'node:crypto';
 import { AuthenticationV1Api, AuthorizationV1Api, type KubeConfig } from '@kubernetes/client-node';
 import type { Logger } from './logger.js';
+import { ExpiringVerdicts } from './verdict-cache.js';
 
 export interface ReviewedUser {
   username: string;
@@ -74,19 +75,13 @@ export interface MetricsAuthOptions {
 const BEARER = /^Bearer +([A-Za-z0-9\-._~+/]+=*) *$/i;
 const MAX_TOKEN_LENGTH = 8192;
 
-interface CachedVerdict {
-  verdict: AccessVerdict;
-  expiresAt: number;
-}
-
 export class MetricsAuthorizer {
-  private readonly verdicts = new Map<string, CachedVerdict>();
+  private readonly verdicts: ExpiringVerdicts<AccessVerdict>;
   private readonly inFlight = new Map<string, Promise<AccessVerdict>>();
   private readonly now: () => number;
   private readonly path: string;
   private readonly allowTtlMs: number;
   private readonly denyTtlMs: number;
-  private readonly maxEntries: number;
   private readonly maxConcurrentReviews: number;
   private readonly reviewTimeoutMs: number;
 
@@ -95,9 +90,9 @@ export class MetricsAuthorizer {
     this.path = options.path ?? '/metrics';
     this.allowTtlMs = options.allowTtlMs ?? 60_000;
     this.denyTtlMs = options.denyTtlMs ?? 10_000;
-    this.maxEntries = options.maxEntries ?? 1024;
     this.maxConcurrentReviews = options.maxConcurrentReviews ?? 16;
     this.reviewTimeoutMs = options.reviewTimeoutMs ?? 10_000;
+    this.verdicts = new ExpiringVerdicts(options.maxEntries ?? 1024, this.now);
   }
 
   /** The verdict for a request carrying this Authorization header (undefined when it has none). */
@@ -107,7 +102,7 @@ export class MetricsAuthorizer {
     // Tokens are never kept, only their digests.
     const key = createHash('sha256').update(token).digest('base64');
     const cached = this.verdicts.get(key);
-    if (cached !== undefined && cached.expiresAt > this.now()) return cached.verdict;
+    if (cached !== undefined) return cached;
     const pending = this.inFlight.get(key);
     if (pending !== undefined) return pending;
     if (this.inFlight.size >= this.maxConcurrentReviews) {
@@ -142,14 +137,7 @@ export class MetricsAuthorizer {
   }
 
   private remember(key: string, verdict: AccessVerdict): AccessVerdict {
-    const ttl = verdict.status === 200 ? this.allowTtlMs : this.denyTtlMs;
-    this.verdicts.delete(key);
-    this.verdicts.set(key, { verdict, expiresAt: this.now() + ttl });
-    // A Map iterates in insertion order: the first keys are the oldest verdicts.
-    for (const oldest of this.verdicts.keys()) {
-      if (this.verdicts.size <= this.maxEntries) break;
-      this.verdicts.delete(oldest);
-    }
+    this.verdicts.set(key, verdict, verdict.status === 200 ? this.allowTtlMs : this.denyTtlMs);
     return verdict;
   }
 

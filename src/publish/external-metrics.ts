@@ -12,6 +12,7 @@ import type { TLSSocket } from 'node:tls';
 import type { Logger } from '../observability/logger.js';
 import { DEFAULT_LIMITS, listen, parseBindAddress, serverOptions, type BoundAddress, type ConnectionLimits, type Handler } from '../observability/server.js';
 import type { ReviewedUser } from '../observability/metrics-auth.js';
+import { ExpiringVerdicts } from '../observability/verdict-cache.js';
 import { DESIRED_REPLICAS_METRIC, SCALER_LABEL } from './names.js';
 import type { PublishedSource } from './source.js';
 import { matchesSelector, parseSelector, selectedValue } from './label-selector.js';
@@ -68,11 +69,6 @@ export interface ExternalMetricsServer {
   close(): Promise<void>;
 }
 
-interface CachedVerdict {
-  allowed: boolean;
-  expiresAt: number;
-}
-
 const MAX_VERDICTS = 1024;
 
 export async function startExternalMetricsServer(o: ExternalMetricsOptions): Promise<ExternalMetricsServer | undefined> {
@@ -82,7 +78,7 @@ export async function startExternalMetricsServer(o: ExternalMetricsOptions): Pro
   const limits = { ...DEFAULT_LIMITS, ...o.limits };
   let auth: FrontProxyAuth | undefined;
   let authProblem = 'the front-proxy settings have not been read yet';
-  const verdicts = new Map<string, CachedVerdict>();
+  const verdicts = new ExpiringVerdicts<boolean>(MAX_VERDICTS, now);
   let reviewsInFlight = 0;
 
   const server: HttpsServer = createHttpsServer({
@@ -108,6 +104,7 @@ export async function startExternalMetricsServer(o: ExternalMetricsOptions): Pro
     }
   };
   await refresh();
+  // refresh() never rejects: a failure is logged and kept in authProblem.
   const timer = setInterval(() => void refresh(), o.refreshMs ?? 5 * 60_000);
   timer.unref();
 
@@ -139,17 +136,12 @@ export async function startExternalMetricsServer(o: ExternalMetricsOptions): Pro
   const authorize = async (user: ReviewedUser, namespace: string, metric: string): Promise<boolean | 'busy'> => {
     const key = JSON.stringify([user.username, user.groups ?? [], user.extra ?? {}, namespace, metric]);
     const cached = verdicts.get(key);
-    if (cached && cached.expiresAt > now()) return cached.allowed;
+    if (cached !== undefined) return cached;
     if (reviewsInFlight >= (o.maxConcurrentReviews ?? 16)) return 'busy';
     reviewsInFlight++;
     try {
       const allowed = await o.reviews.allowed(user, { group: EXTERNAL_METRICS_GROUP, version: EXTERNAL_METRICS_VERSION, resource: metric, namespace, verb: 'list' });
-      verdicts.delete(key);
-      verdicts.set(key, { allowed, expiresAt: now() + (allowed ? (o.allowTtlMs ?? 60_000) : (o.denyTtlMs ?? 10_000)) });
-      for (const oldest of verdicts.keys()) {
-        if (verdicts.size <= MAX_VERDICTS) break;
-        verdicts.delete(oldest);
-      }
+      verdicts.set(key, allowed, allowed ? (o.allowTtlMs ?? 60_000) : (o.denyTtlMs ?? 10_000));
       return allowed;
     } finally {
       reviewsInFlight--;
@@ -226,8 +218,7 @@ export async function startExternalMetricsServer(o: ExternalMetricsOptions): Pro
     return undefined;
   };
 
-  const started: HttpsServer[] = [];
-  const address = await listen(server, listenAt, routes, limits, o.logger, started as never);
+  const address = await listen(server, listenAt, routes, limits, o.logger, []);
   return {
     address,
     async close() {

@@ -9,8 +9,6 @@ export interface PublishedRecommendation {
   targetRef: ScaleTargetRef;
   /** status.desiredReplicas: the count prescale would set, after every limit in the spec. */
   desiredReplicas: number;
-  /** When the scaler's status last said what it decided (the newest condition transition), ms. */
-  decidedAt?: number;
 }
 
 export type PublishedLookup =
@@ -46,7 +44,6 @@ export function publishedFrom(scaler: PredictiveScaler | undefined, namespace: s
   if (ready?.status === 'False' && ready.reason === 'InvalidSpec') {
     return { ok: false, code: 'NotReady', message: `PredictiveScaler ${namespace}/${name} has an invalid spec: ${ready.message}` };
   }
-  const times = (scaler.status?.conditions ?? []).map((c) => Date.parse(c.lastTransitionTime ?? '')).filter(Number.isFinite);
   return {
     ok: true,
     value: {
@@ -54,7 +51,6 @@ export function publishedFrom(scaler: PredictiveScaler | undefined, namespace: s
       name,
       targetRef: scaler.spec.scaleTargetRef,
       desiredReplicas: desired,
-      ...(times.length ? { decidedAt: Math.max(...times) } : {}),
     },
   };
 }

@@ -7,17 +7,18 @@
 // chart lints, its renders are accepted by a real kube-apiserver (server-side dry run, strict field
 // validation), `helm install` works as the README says, and the chart's copies of the CRD and the
 // Grafana dashboard are byte-for-byte those of crds/ and deploy/grafana/.
-import { execFile, spawn } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { isDeepStrictEqual, promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parseAllDocuments, stringify } from 'yaml';
+import { stringify } from 'yaml';
 import { startControlPlane, type ControlPlane } from '../helpers/envtest.js';
 import { kubectl } from '../helpers/kustomize.js';
 import { applyManifests } from '../helpers/manifests.js';
+import { parseObjects, runCommand, serverDryRun, type K8sObject, type RunResult } from '../helpers/rendered.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const CHART = join(ROOT, 'charts', 'prescale');
@@ -29,19 +30,6 @@ const COMPONENTS = join(DEPLOY, 'components');
 const SERVICE_MONITOR_CRD = join(ROOT, 'test', 'fixtures', 'servicemonitor-crd.yaml');
 /** deploy/ hard-codes this namespace; the chart renders into the release namespace. */
 const NAMESPACE = 'prescale-system';
-
-interface K8sObject {
-  apiVersion: string;
-  kind: string;
-  metadata: { name: string; namespace?: string; labels?: Record<string, string> };
-  [field: string]: unknown;
-}
-
-interface RunResult {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
 
 // Helm keeps its configuration and caches here, not in the user's home.
 const HELM_HOME = mkdtempSync(join(tmpdir(), 'prescale-helm-'));
@@ -55,20 +43,6 @@ const HELM_ENV = {
   HELM_DATA_HOME: join(HELM_HOME, 'data'),
 };
 
-function run(binary: string, args: string[], input = '', env: NodeJS.ProcessEnv = process.env): Promise<RunResult> {
-  return new Promise((resolveRun, reject) => {
-    const child = spawn(binary, args, { cwd: ROOT, env, stdio: ['pipe', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
-    child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
-    child.once('error', reject);
-    child.once('close', (code) => resolveRun({ code, stdout, stderr }));
-    // A command that reads no stdin may exit before the write lands: EPIPE then is no error of the test.
-    child.stdin.once('error', () => undefined);
-    child.stdin.end(input);
-  });
-}
 
 let helmPath: Promise<string> | undefined;
 /** hack/build-helm.sh builds helm from Go modules on first use (minutes), then finds it in the cache. */
@@ -82,7 +56,7 @@ function helmBinary(): Promise<string> {
 }
 
 async function helm(args: string[]): Promise<RunResult> {
-  return run(await helmBinary(), args, '', HELM_ENV);
+  return runCommand(await helmBinary(), args, '', HELM_ENV);
 }
 
 /**
@@ -90,12 +64,8 @@ async function helm(args: string[]): Promise<RunResult> {
  * typed loader (which renderKustomization uses) drops fields its models do not know, and a
  * misspelt field in one render would then compare equal.
  */
-function parseObjects(text: string, origin: string): K8sObject[] {
-  return parseAllDocuments(text, { version: '1.1' }).flatMap((doc) => {
-    if (doc.errors.length) throw new Error(`${origin}: ${doc.errors[0]!.message}`);
-    const value = doc.toJS() as K8sObject | null;
-    return value === null ? [] : [value];
-  });
+function parseChartObjects(text: string, origin: string): K8sObject[] {
+  return parseObjects(text, origin, '1.1');
 }
 
 /** `helm template` of the chart into prescale-system, with values files and --set values. */
@@ -105,7 +75,7 @@ async function chartRender(options: { values?: string[]; set?: string[]; namespa
   for (const s of options.set ?? []) args.push('--set', s);
   const result = await helm(args);
   if (result.code !== 0) throw new Error(`helm ${args.join(' ')} failed: ${result.stderr}`);
-  return parseObjects(result.stdout, `helm template ${[...(options.values ?? []), ...(options.set ?? [])].join(' ')}`);
+  return parseChartObjects(result.stdout, `helm template ${[...(options.values ?? []), ...(options.set ?? [])].join(' ')}`);
 }
 
 /**
@@ -125,9 +95,9 @@ async function kustomizeRender(resources: string[], components: string[] = []): 
     };
     writeFileSync(join(dir, 'kustomization.yaml'), stringify(kustomization));
   }
-  const result = await run(await kubectl(), ['kustomize', dir]);
+  const result = await runCommand(await kubectl(), ['kustomize', dir]);
   if (result.code !== 0) throw new Error(`kubectl kustomize ${relative(ROOT, dir)} failed: ${result.stderr}`);
-  return parseObjects(result.stdout, `kubectl kustomize ${resources.map((r) => relative(ROOT, r)).join(' + ')}`);
+  return parseChartObjects(result.stdout, `kubectl kustomize ${resources.map((r) => relative(ROOT, r)).join(' + ')}`);
 }
 
 const keyOf = (o: K8sObject): string => `${o.apiVersion} ${o.kind} ${o.metadata.namespace ? `${o.metadata.namespace}/` : ''}${o.metadata.name}`;
@@ -294,7 +264,7 @@ describe('the chart', () => {
 
   it('helm lint fails a chart with a broken template (so the lint above can fail)', async () => {
     const copy = join(HELM_HOME, 'broken-chart');
-    await run('cp', ['-r', CHART, copy]);
+    await runCommand('cp', ['-r', CHART, copy]);
     writeFileSync(join(copy, 'templates', 'broken.yaml'), 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: {{ .Values.nope.deeper }}\n');
     const result = await helm(['lint', copy]);
     expect(result.code).not.toBe(0);
@@ -312,9 +282,9 @@ describe('the chart', () => {
   it('helm template --include-crds adds exactly that CRD', async () => {
     const result = await helm(['template', 'prescale', CHART, '--namespace', NAMESPACE, '--include-crds']);
     expect(result.code).toBe(0);
-    const crds = parseObjects(result.stdout, 'helm template --include-crds').filter((o) => o.kind === 'CustomResourceDefinition');
+    const crds = parseChartObjects(result.stdout, 'helm template --include-crds').filter((o) => o.kind === 'CustomResourceDefinition');
     expect(crds.map((c) => c.metadata.name)).toEqual(['predictivescalers.autoscaling.prescale.dev']);
-    expect(crds[0]).toEqual(parseObjects(readFileSync(join(ROOT, 'crds', 'predictivescalers.autoscaling.prescale.dev.yaml'), 'utf8'), 'crds/')[0]);
+    expect(crds[0]).toEqual(parseChartObjects(readFileSync(join(ROOT, 'crds', 'predictivescalers.autoscaling.prescale.dev.yaml'), 'utf8'), 'crds/')[0]);
   });
 
   it('files/prescale-dashboard.json is deploy/grafana/prescale-dashboard.json, byte for byte', () => {
@@ -461,17 +431,8 @@ describe('the chart on a real API server', () => {
     await cp?.close();
   });
 
-  /** A dry run creates no Namespace, so the namespaces the objects live in are created for real first. */
-  async function dryRunApply(objects: K8sObject[]): Promise<RunResult> {
-    const names = new Set(objects.flatMap((o) => [o.kind === 'Namespace' ? o.metadata.name : undefined, o.metadata.namespace]));
-    for (const name of names) {
-      if (!name) continue;
-      const result = await run(await kubectl(), [...kubeconfigArgs, 'create', 'namespace', name, '--save-config']);
-      if (result.code !== 0 && !result.stderr.includes('AlreadyExists')) throw new Error(`creating namespace ${name}: ${result.stderr}`);
-    }
-    const manifest = objects.map((o) => stringify(o)).join('---\n');
-    return run(await kubectl(), [...kubeconfigArgs, 'apply', '--dry-run=server', '--validate=strict', '-f', '-'], manifest);
-  }
+  const dryRunApply = async (objects: K8sObject[]): Promise<RunResult> => serverDryRun(await kubectl(), kubeconfigArgs, objects);
+
 
   it.each<[string, { values?: string[]; set?: string[] }]>([
     ['default values', {}],
@@ -532,8 +493,8 @@ describe('helm install on a fresh API server', () => {
     expect(install.code).toBe(0);
     expect(install.stdout).toContain('STATUS: deployed');
     const manifest = await helm(onCluster(['get', 'manifest', 'prescale']));
-    expect(renderDifferences(parseObjects(manifest.stdout, 'helm get manifest'), await chartRender({ namespace }))).toEqual([]);
-    const got = await run(await kubectl(), [
+    expect(renderDifferences(parseChartObjects(manifest.stdout, 'helm get manifest'), await chartRender({ namespace }))).toEqual([]);
+    const got = await runCommand(await kubectl(), [
       `--kubeconfig=${cp.kubeconfigPath}`,
       'get',
       'crd/predictivescalers.autoscaling.prescale.dev',
@@ -558,7 +519,7 @@ describe('helm install on a fresh API server', () => {
     const upgrade = await helm(onCluster(['upgrade', 'prescale', CHART, '--set', 'replicas=2', '--set', 'podDisruptionBudget.enabled=true']));
     expect(upgrade.stderr).toBe('');
     expect(upgrade.code).toBe(0);
-    const got = await run(await kubectl(), [`--kubeconfig=${cp.kubeconfigPath}`, 'get', 'deployment/prescale', 'poddisruptionbudget/prescale', '-n', namespace, '-o', 'jsonpath={.items[*].spec.replicas}']);
+    const got = await runCommand(await kubectl(), [`--kubeconfig=${cp.kubeconfigPath}`, 'get', 'deployment/prescale', 'poddisruptionbudget/prescale', '-n', namespace, '-o', 'jsonpath={.items[*].spec.replicas}']);
     expect(got.stderr).toBe('');
     expect(got.stdout.trim()).toBe('2');
   });

@@ -6,7 +6,7 @@
 // keep the invariants the operator relies on (RBAC and flags agree, NetworkPolicies admit only
 // scrapes); the Grafana dashboard queries only metrics the operator registers, in valid PromQL; and
 // the GitOps examples point at an overlay that exists.
-import { execFile, spawn } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, relative, resolve } from 'node:path';
@@ -14,10 +14,11 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { Registry } from 'prom-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parse, parseAllDocuments, stringify } from 'yaml';
+import { parse, stringify } from 'yaml';
 import { createOperatorMetrics } from '../../src/observability/metrics.js';
 import { startControlPlane, type ControlPlane } from '../helpers/envtest.js';
 import { applyManifests } from '../helpers/manifests.js';
+import { parseObjects, runCommand, serverDryRun, type K8sObject, type RunResult } from '../helpers/rendered.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const DEPLOY = join(ROOT, 'deploy');
@@ -26,13 +27,6 @@ const DASHBOARD_PATH = join(DEPLOY, 'grafana', 'prescale-dashboard.json');
 const GITOPS = join(ROOT, 'examples', 'gitops');
 const SERVICE_MONITOR_CRD = join(ROOT, 'test', 'fixtures', 'servicemonitor-crd.yaml');
 const KUSTOMIZATION_FILES = ['kustomization.yaml', 'kustomization.yml', 'Kustomization'];
-
-interface K8sObject {
-  apiVersion: string;
-  kind: string;
-  metadata: { name: string; namespace?: string; labels?: Record<string, string> };
-  [field: string]: unknown;
-}
 
 /** Every directory under `dir` (itself included) that holds a kustomization file, sorted. */
 function kustomizationDirs(dir: string): string[] {
@@ -89,32 +83,6 @@ const BUILDS: Build[] = [
 ];
 const buildCases = BUILDS.map((b) => [b.name, b] as const);
 
-interface RunResult {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-function run(binary: string, args: string[], input?: string): Promise<RunResult> {
-  return new Promise((resolveRun, reject) => {
-    const child = spawn(binary, args, { cwd: ROOT, stdio: ['pipe', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
-    child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
-    child.once('error', reject);
-    child.once('close', (code) => resolveRun({ code, stdout, stderr }));
-    child.stdin.end(input ?? '');
-  });
-}
-
-function parseObjects(text: string, origin: string): K8sObject[] {
-  return parseAllDocuments(text).flatMap((doc) => {
-    if (doc.errors.length) throw new Error(`${origin}: ${doc.errors[0]!.message}`);
-    const value = doc.toJS() as K8sObject | null;
-    return value === null ? [] : [value];
-  });
-}
 
 const describeObject = (o: K8sObject): string => `${o.kind} ${o.metadata.namespace ? `${o.metadata.namespace}/` : ''}${o.metadata.name}`;
 
@@ -130,7 +98,7 @@ function kubectl(): Promise<string> {
 
 const renders = new Map<string, Promise<RunResult>>();
 function render(dir: string): Promise<RunResult> {
-  if (!renders.has(dir)) renders.set(dir, kubectl().then((bin) => run(bin, ['kustomize', dir])));
+  if (!renders.has(dir)) renders.set(dir, kubectl().then((bin) => runCommand(bin, ['kustomize', dir])));
   return renders.get(dir)!;
 }
 
@@ -345,26 +313,8 @@ describe('the rendered manifests on a real API server (kubectl apply --dry-run=s
     await cp?.close();
   });
 
-  /**
-   * A dry run does not create a Namespace, so objects in a namespace the same manifest creates
-   * would be refused as NotFound: the namespaces are created for real first (the Namespace objects
-   * themselves are still validated by the dry run, as updates).
-   */
-  async function createNamespacesOf(objects: K8sObject[]): Promise<void> {
-    const names = new Set(objects.flatMap((o) => [o.kind === 'Namespace' ? o.metadata.name : undefined, o.metadata.namespace]));
-    for (const name of names) {
-      if (!name) continue;
-      // --save-config, as `kubectl apply` expects of objects it did not create itself.
-      const result = await run(await kubectl(), [...kubeconfigArgs, 'create', 'namespace', name, '--save-config']);
-      if (result.code !== 0 && !result.stderr.includes('AlreadyExists')) throw new Error(`creating namespace ${name}: ${result.stderr}`);
-    }
-  }
+  const dryRunApply = async (objects: K8sObject[]): Promise<RunResult> => serverDryRun(await kubectl(), kubeconfigArgs, objects);
 
-  async function dryRunApply(objects: K8sObject[]): Promise<RunResult> {
-    await createNamespacesOf(objects);
-    const manifest = objects.map((o) => stringify(o)).join('---\n');
-    return run(await kubectl(), [...kubeconfigArgs, 'apply', '--dry-run=server', '--validate=strict', '-f', '-'], manifest);
-  }
 
   it.each(buildCases)('%s is accepted', async (name, { dir }) => {
     const objects = await rendered(dir, name);
@@ -570,7 +520,7 @@ describe('the Grafana dashboard (deploy/grafana/prescale-dashboard.json)', () =>
     try {
       const file = join(dir, 'rules.yaml');
       writeFileSync(file, stringify(rules));
-      const result = await run('promtool', ['check', 'rules', file]);
+      const result = await runCommand('promtool', ['check', 'rules', file]);
       expect(result.stdout + result.stderr).toContain(`SUCCESS: ${substituted.length} rules found`);
       expect(result.code).toBe(0);
     } finally {
