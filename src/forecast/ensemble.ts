@@ -7,7 +7,9 @@
 // consecutive horizon-long folds at the end of the series, then walks it from fold to fold with
 // update(): the parameters stay those learned before the first origin, so every fold is out of
 // sample, and a member costs one fit rather than one per fold (an LSTM fit takes seconds). The
-// kept members are then brought up to the full series with update(), again without refitting.
+// kept members are then brought up to the full series: cheap members (`refitAtOrigin`, the
+// statistical models) are refitted on it, so their parameters see the latest history as a model
+// fitted alone would; the others are walked there with update(), without refitting.
 import { mase, seasonalNaiveScale } from './accuracy.js';
 import { finiteMean, foldOrigins } from './backtest.js';
 import { requireHistory, requireSteps, NotFittedError } from './history.js';
@@ -17,6 +19,8 @@ export interface EnsembleMember {
   /** Unique within the ensemble: member states are stored and restored by name. */
   name: string;
   make: () => Forecaster;
+  /** Refit this member on the whole history once chosen, instead of carrying its validation fit forward. */
+  refitAtOrigin?: boolean;
 }
 
 export interface EnsembleOptions {
@@ -100,14 +104,16 @@ export class EnsembleForecaster implements Forecaster {
     validated.forEach((v, i) => {
       if ('failure' in v) return;
       const score = scores[i]!;
-      const dropped = this.dropReason(score, scored.length, best) ?? bringUpToDate(v.forecaster, series);
-      if (dropped !== undefined) {
-        score.dropped = dropped;
+      const member = this.options.members[i]!;
+      const dropReason = this.dropReason(score, scored.length, best);
+      const upToDate = dropReason === undefined ? bringUpToDate(member, v.forecaster, series) : { failure: dropReason };
+      if ('failure' in upToDate) {
+        score.dropped = upToDate.failure;
         release(v.forecaster);
         return;
       }
       // Inverse-error weights; a perfect member (MASE 0) is capped so it does not take everything.
-      kept.push({ name: v.name, forecaster: v.forecaster, foldMeans: v.foldMeans, weight: score.mase === undefined ? 1 : 1 / Math.max(score.mase, 1e-3) });
+      kept.push({ name: v.name, forecaster: upToDate.forecaster, foldMeans: v.foldMeans, weight: score.mase === undefined ? 1 : 1 / Math.max(score.mase, 1e-3) });
     });
     if (kept.length === 0) throw new Error(`no ensemble member could be used: ${scores.map((s) => `${s.name}: ${s.dropped}`).join('; ')}`);
     const total = kept.reduce((sum, m) => sum + m.weight, 0);
@@ -304,13 +310,27 @@ function warmStarted(member: EnsembleMember, previous: ForecasterState | undefin
   }
 }
 
-/** Updates a validated member to the full series; the reason it cannot be used when that fails. */
-function bringUpToDate(forecaster: Forecaster, series: Series): string | undefined {
+/**
+ * A validated member brought to the full series: refitted on it (releasing the validation fit) when
+ * the member asks for that, else updated; or why it cannot be used.
+ */
+function bringUpToDate(member: EnsembleMember, validated: Forecaster, series: Series): { forecaster: Forecaster } | { failure: string } {
+  if (member.refitAtOrigin) {
+    const refitted = member.make();
+    try {
+      refitted.fit(series);
+      release(validated);
+      return { forecaster: refitted };
+    } catch (err) {
+      release(refitted);
+      return { failure: `refit on the full history failed: ${messageOf(err)}` };
+    }
+  }
   try {
-    forecaster.update(series);
-    return undefined;
+    validated.update(series);
+    return { forecaster: validated };
   } catch (err) {
-    return `update to the full history failed: ${messageOf(err)}`;
+    return { failure: `update to the full history failed: ${messageOf(err)}` };
   }
 }
 

@@ -57,7 +57,7 @@ export function createForecaster(model: ModelName, options: ForecasterOptions = 
       return new LstmForecaster({ seasonality: options.seasonality, horizonSteps: options.horizonSteps });
     case 'Ensemble':
       return new EnsembleForecaster({
-        members: ENSEMBLE_MEMBERS.map((name) => ({ name, make: () => createForecaster(name, options) })),
+        members: ENSEMBLE_MEMBERS.map((name) => ({ name, make: () => createForecaster(name, options), refitAtOrigin: isStatisticalModel(name) })),
         horizonSteps: options.horizonSteps,
       });
     default:

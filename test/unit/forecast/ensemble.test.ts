@@ -114,6 +114,29 @@ describe('EnsembleForecaster validation', () => {
     expect(level.made.at(-1)!.log).toEqual([`fit ${n - 48}`, `update ${n - 36}`, `update ${n - 24}`, `update ${n - 12}`, `update ${n}`]);
   });
 
+  it('refits a refitAtOrigin member on the whole history once chosen, releasing its validation fit', () => {
+    const cheap = { ...recorded('cheap', {}), refitAtOrigin: true };
+    const e = new EnsembleForecaster({ members: [cheap], horizonSteps: 12, validationFolds: 4 });
+    e.fit(series);
+    // (the first instance only answered minHistoryPoints)
+    expect(cheap.made).toHaveLength(3);
+    expect(cheap.made[1]!.log).toEqual([`fit ${n - 48}`, `update ${n - 36}`, `update ${n - 24}`, `update ${n - 12}`]);
+    expect(cheap.made[2]!.log).toEqual([`fit ${n}`]);
+    // The forecast is the refitted one: the mean of the whole history, not of the prefix.
+    const mean = series.values.reduce((a, b) => a + b, 0) / n;
+    expect(e.predict(1, [0.5]).mean[0]).toBeCloseTo(mean, 9);
+  });
+
+  it('drops a refitAtOrigin member whose refit fails, saying so', () => {
+    let made = 0;
+    // Instances: one answers minHistoryPoints, one validates, the third (the refit) fails.
+    const flaky: EnsembleMember = { name: 'flaky', refitAtOrigin: true, make: () => new Level('flaky', { failFit: made++ > 1 }) };
+    const e = new EnsembleForecaster({ members: [flaky, { name: 'steady', make: () => new Level('steady', {}) }], horizonSteps: 12, validationFolds: 4, dropRatio: 100 });
+    e.fit(series);
+    expect(member(e, 'flaky')).toMatchObject({ weight: 0, dropped: 'refit on the full history failed: boom' });
+    expect(member(e, 'steady').weight).toBe(1);
+  });
+
   it('scores members on the folds and scale backtest() uses', () => {
     const make = { SeasonalNaive: () => new SeasonalNaiveForecaster(), Linear: () => new LinearForecaster() };
     const e = new EnsembleForecaster({ members: Object.entries(make).map(([name, m]) => ({ name, make: m })), horizonSteps: 12, validationFolds: 4, dropRatio: 100 });
