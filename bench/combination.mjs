@@ -9,7 +9,7 @@ import { existsSync } from 'node:fs';
 import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import { cpus, tmpdir } from 'node:os';
 import { basename, join, resolve } from 'node:path';
-import { comparatorScores, foldOracle, MEMBERS, memberScore, refittedAtOrigin, ruleScore, STATISTICAL, summarise } from './combine/analyse.mjs';
+import { bestMemberScore, comparatorScores, foldOracle, membersOf, memberScore, refittedAtOrigin, ruleScore, statisticalOf, summarise } from './combine/analyse.mjs';
 import { RULES } from './combine/rules.mjs';
 import { flag, fmt, pool, resultsDir, root, run } from './lib.mjs';
 
@@ -42,6 +42,13 @@ for (const file of files) {
 }
 
 const comparators = new Map(dumps.map((d) => [d.trace, comparatorScores(d)]));
+const MEMBERS = [...new Set(dumps.flatMap(membersOf))];
+const STATISTICAL = [...new Set(dumps.flatMap(statisticalOf))];
+// The Ensemble refits its statistical members at the origin, so its rules are scored that way; the
+// issue's bound: no trace worse than 1.1x its best member (with hindsight) plus 0.05.
+const refitted = new Map(dumps.map((d) => [d.trace, refittedAtOrigin(d)]));
+const bestMember = new Map(dumps.map((d) => [d.trace, bestMemberScore(d)]));
+const overBound = (scores) => scores.filter(([trace, x]) => x > 1.1 * bestMember.get(trace) + 0.05).map(([trace]) => trace);
 // The single statistical model with the best median: the Ensemble's fallback, and the other reading
 // of "the best single statistical model".
 const overall = STATISTICAL
@@ -59,32 +66,35 @@ lines.push('The oracle rows bound every rule: even knowing the best member of ea
 lines.push('');
 lines.push(`Second ratio: against the one statistical model with the best median over all traces (${overall}).`);
 lines.push('');
-lines.push(`| rule | validation folds | median ratio | better on | over 1.2× on | worst | median vs ${overall} | better than ${overall} on |`);
-lines.push('|---|---|---|---|---|---|---|---|');
+lines.push(`Members: ${MEMBERS.join(', ')}. Rules are scored with the statistical members refitted at the origin (as the Ensemble does since issue 15), except the row marked "carried forward". Last column: traces where the rule's test MASE exceeds 1.1 × the best member's on that trace (with hindsight) + 0.05.`);
+lines.push('');
+lines.push(`| rule | validation folds | median ratio | better on | over 1.2× on | worst | median vs ${overall} | better than ${overall} on | over 1.1× best member + 0.05 |`);
+lines.push('|---|---|---|---|---|---|---|---|---|');
 const table = [];
 for (const member of MEMBERS) {
-  const scores = dumps.map((d) => [d.trace, memberScore(d, member)]);
+  const scores = dumps.map((d) => [d.trace, memberScore(refitted.get(d.trace), member)]);
   table.push({ rule: `${member} alone`, v: '—', ...ratios(scores) });
 }
 for (const [name, rule] of Object.entries(RULES)) {
   for (const v of lengths) {
-    table.push({ rule: name, v, ...ratios(dumps.map((d) => [d.trace, ruleScore(d, rule, v)])) });
+    table.push({ rule: name, v, ...ratios(dumps.map((d) => [d.trace, ruleScore(refitted.get(d.trace), rule, v)])) });
   }
 }
 const v1 = RULES['inv-mase, drop >1.5x (v1)'];
 for (const v of lengths) {
-  table.push({ rule: 'v1, statistical members refitted at the origin', v, ...ratios(dumps.map((d) => [d.trace, ruleScore(refittedAtOrigin(d), v1, v)])) });
+  table.push({ rule: 'v1, statistical members carried forward (before issue 15)', v, ...ratios(dumps.map((d) => [d.trace, ruleScore(d, v1, v)])) });
 }
 // What no rule can beat: the best member per trace, and per fold, chosen with hindsight.
-table.push({ rule: 'oracle: best member per trace (hindsight)', v: '—', ...ratios(dumps.map((d) => [d.trace, Math.min(...MEMBERS.map((m) => memberScore(d, m)))])) });
-table.push({ rule: 'oracle: best member per fold (hindsight)', v: '—', ...ratios(dumps.map((d) => [d.trace, foldOracle(d)])) });
-for (const { rule, v, s, t } of table) {
-  lines.push(`| ${rule} | ${v} | ${fmt(s.median)} | ${s.better}/${s.traces} | ${s.over1_2} | ${fmt(s.worst)} | ${fmt(t.median)} | ${t.better}/${t.traces} |`);
+table.push({ rule: 'oracle: best member per trace (hindsight)', v: '—', ...ratios(dumps.map((d) => [d.trace, bestMember.get(d.trace)])) });
+table.push({ rule: 'oracle: best member per fold (hindsight)', v: '—', ...ratios(dumps.map((d) => [d.trace, foldOracle(refitted.get(d.trace))])) });
+for (const { rule, v, s, t, over } of table) {
+  lines.push(`| ${rule} | ${v} | ${fmt(s.median)} | ${s.better}/${s.traces} | ${s.over1_2} | ${fmt(s.worst)} | ${fmt(t.median)} | ${t.better}/${t.traces} | ${over.length}${over.length > 0 && over.length <= 3 ? ` (${over.join(', ')})` : ''} |`);
 }
 function ratios(scores) {
   return {
     s: summarise(scores.map(([trace, x]) => x / comparators.get(trace).best)),
     t: summarise(scores.map(([trace, x]) => x / comparators.get(trace).byModel[overall])),
+    over: overBound(scores),
   };
 }
 

@@ -6,13 +6,20 @@ import { finiteMean } from '../../dist/forecast/backtest.js';
 import { median } from '../lib.mjs';
 import { blend } from './rules.mjs';
 
-export const STATISTICAL = ['HoltWinters', 'SeasonalNaive', 'Linear'];
-export const MEMBERS = ['LSTM', ...STATISTICAL];
+/** The members a dump holds (dumps from before the member list was recorded hold these four). */
+export function membersOf(dump) {
+  return dump.members ?? ['LSTM', 'HoltWinters', 'SeasonalNaive', 'Linear'];
+}
+
+/** The statistical members: the ones also fitted at each origin as comparators. */
+export function statisticalOf(dump) {
+  return membersOf(dump).filter((m) => m in (dump.origins[0]?.comparators ?? {}));
+}
 
 /** Per-trace test MASE of every statistical comparator, and the best of them. */
 export function comparatorScores(dump) {
   const byModel = Object.fromEntries(
-    STATISTICAL.map((m) => [m, finiteMean(dump.origins.map((o) => (o.comparators[m] ? mase(o.actual, o.comparators[m], o.scale) : NaN)))]),
+    statisticalOf(dump).map((m) => [m, finiteMean(dump.origins.map((o) => (o.comparators[m] ? mase(o.actual, o.comparators[m], o.scale) : NaN)))]),
   );
   return { byModel, best: Math.min(...Object.values(byModel).filter(Number.isFinite)) };
 }
@@ -65,6 +72,12 @@ export function memberScore(dump, name) {
 /** Test MASE when the best member of each fold is known in advance: a bound on any combination that picks one member. */
 export function foldOracle(dump) {
   return finiteMean(dump.origins.map((o) => Math.min(...Object.values(o.members).filter((m) => m.test).map((m) => mase(o.actual, m.test, o.scale)))));
+}
+
+/** Test MASE of the best member of the trace, with hindsight (statistical members refitted at the origin). */
+export function bestMemberScore(dump) {
+  const refitted = refittedAtOrigin(dump);
+  return Math.min(...membersOf(dump).map((m) => memberScore(refitted, m)).filter(Number.isFinite));
 }
 
 export function summarise(ratios) {

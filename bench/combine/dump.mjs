@@ -41,7 +41,8 @@ const origins = foldOrigins(series.values.length, { horizonSteps: H, warmupSteps
 const historySteps = Math.ceil(HISTORY_MS / step);
 const slice = (from, to) => ({ start: series.start + from * step, stepMs: step, values: series.values.slice(from, to) });
 
-const result = { trace: basename(trace), stepMs: step, horizonSteps: H, validationFolds, origins: [] };
+const members = onlyMembers.length ? onlyMembers : ENSEMBLE_MEMBERS;
+const result = { trace: basename(trace), stepMs: step, horizonSteps: H, validationFolds, members, origins: [] };
 for (const origin of origins) {
   const from = Math.max(0, origin - historySteps);
   const history = series.values.slice(from, origin);
@@ -52,7 +53,7 @@ for (const origin of origins) {
     actual: series.values.slice(o, o + H),
     scale: seasonalNaiveScale(series.values.slice(from, o), step),
   }));
-  for (const name of onlyMembers.length ? onlyMembers : ENSEMBLE_MEMBERS) {
+  for (const name of members) {
     const started = performance.now();
     const member = { validation: [], test: null, error: null };
     try {

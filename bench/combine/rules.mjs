@@ -83,6 +83,15 @@ function bestTwo(scores) {
 
 const v1 = (scores) => inversePower(scores, 1, dropped(scores, 1.5));
 
+/** The weights, or the best member alone when it scored better than the blend on the validation folds. */
+function orBest(weigh) {
+  return (scores, folds, perFold) => {
+    const weights = weigh(scores);
+    const best = scores.indexOf(Math.min(...scores));
+    return scores[best] < blendMase(folds, perFold, weights) ? scores.map((_, i) => (i === best ? 1 : 0)) : weights;
+  };
+}
+
 /**
  * Each rule: (scores, folds, perFold) -> weights, or { weights, offsets } to also shift the blend by
  * a per-step offset; scores[i] is member i's validation MASE, folds the validation folds
@@ -99,6 +108,8 @@ export const RULES = {
     return { weights, offsets: levelOffsets(folds, perFold, weights, 0.5) };
   },
   'inv-mase^2, drop >1.5x': (scores) => inversePower(scores, 2, dropped(scores, 1.5)),
+  'v1, or the best member when it beat the blend': orBest(v1),
+  'inv-mase^2, or the best member when it beat the blend': orBest((scores) => inversePower(scores, 2)),
   'inv-mase^2': (scores) => inversePower(scores, 2),
   'inv-mase^4': (scores) => inversePower(scores, 4),
   'select best': (scores) => {
