@@ -24,14 +24,18 @@ export const PARAM_BOUNDS: Record<keyof HwParams, readonly [number, number]> = {
   phi: [0.8, 0.998],
 };
 
-const INIT_CYCLES = 4;
 const INIT_POINTS_WITHOUT_SEASON = 20;
 
-/** Level, trend and season "just before" the first point, from the first few (gap-filled) cycles. */
+/**
+ * Level, trend and season "just before" the first point. The season is the mean detrended cycle over
+ * every full cycle of the (gap-filled) history: the fitted seasonal smoothing is often near 0, so
+ * this estimate is the season the model forecasts with, and one from a few cycles is noisy (on the six
+ * seasonal dev traces, the first four cycles' estimate gave 0.92-2.84x this one's MASE, median 1.2x).
+ */
 export function initialState(values: readonly number[], period: number): HwState {
   const y = fillGaps(values, period);
   if (period > 0) {
-    const cycles = Math.min(INIT_CYCLES, Math.floor(y.length / period));
+    const cycles = Math.floor(y.length / period);
     const cycleMeans: number[] = [];
     for (let c = 0; c < cycles; c++) cycleMeans.push(mean(y, c * period, (c + 1) * period));
     const trend = cycles > 1 ? (cycleMeans[cycles - 1] - cycleMeans[0]) / ((cycles - 1) * period) : 0;
