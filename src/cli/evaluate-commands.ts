@@ -2,17 +2,20 @@
 import { writeFile } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { InvalidArgumentError, Option, type Command } from 'commander';
-import { DEFAULT_MAX_UNDER_PROVISIONED } from '../api/config.js';
-import { MAX_UNDER_PROVISIONED_PERCENT } from '../api/limits.js';
-import { parseDuration, parsePercent } from '../api/units.js';
+import { DEFAULT_MAX_UNDER_PROVISIONED, DEFAULTS } from '../api/config.js';
+import { MAX_INTERVAL_MS, MAX_LEAD_TIME_MS, MAX_UNDER_PROVISIONED_PERCENT, MIN_INTERVAL_MS } from '../api/limits.js';
+import { formatDuration, parseDuration, parsePercent } from '../api/units.js';
 import { selectBackend } from '../forecast/tf/backend.js';
-import { DEFAULT_BACKTEST_MODELS, runBacktest } from '../evaluate/backtest-run.js';
+import { DEFAULT_BACKTEST_LEAD_TIMES, DEFAULT_BACKTEST_MODELS, runBacktest, type BacktestOutput } from '../evaluate/backtest-run.js';
 import { parseModelName } from '../evaluate/models.js';
 import { renderBacktestReport, renderSimulationReport } from '../report/render.js';
 import { AUTO_POLICY_NAME } from '../simulate/auto-policy.js';
 import { POLICY_KINDS, simulate, type PolicyKind } from '../simulate/simulate.js';
 import { loadTrace } from '../traces/csv.js';
-import { duration, numberList, positiveNumber, wholeNumber } from './options.js';
+import { boundedDuration, duration, durationList, numberList, positiveNumber, wholeNumber } from './options.js';
+
+/** The most lead times one backtest scores: each adds a table row per model. */
+export const MAX_BACKTEST_LEAD_TIMES = 8;
 
 /** A progress line on stderr, only when stderr is a terminal. */
 function progress(label: string): ((fraction: number) => void) | undefined {
@@ -66,20 +69,55 @@ const pct = (x: number) => `${Number((x * 100).toPrecision(3))}%`;
 
 const fmt = (x: number | null, digits = 3) => (x === null ? '—' : Number(x.toPrecision(digits)).toString());
 
+/** The text `prescale backtest` prints: the horizon scores, then one row per model and lead time. */
+export function formatBacktestTable(output: BacktestOutput): string {
+  let text = `trace ${output.trace}, horizon ${output.horizon}\n`;
+  text += `${'model'.padEnd(16)}${'MASE'.padStart(8)}${'sMAPE%'.padStart(9)}${'coverage'.padStart(10)}${'fit s'.padStart(9)}${'predict ms'.padStart(12)}\n`;
+  for (const m of output.models) {
+    text += `${m.name.padEnd(16)}${fmt(m.mase).padStart(8)}${fmt(m.smape).padStart(9)}${fmt(m.coverage).padStart(10)}${fmt(m.fitSeconds, 2).padStart(9)}${fmt(m.predictMillis, 2).padStart(12)}\n`;
+  }
+  if (!output.models.some((m) => m.windows.length > 0)) return text;
+  text += `decision window: q${output.quantile} peak over [now + lead, now + lead + ${output.interval}]; coverage ideal ${output.quantile}\n`;
+  text += `${'model'.padEnd(16)}${'lead'.padStart(6)}${'win MASE'.padStart(10)}${'coverage'.padStart(10)}${'over'.padStart(8)}${'under'.padStart(8)}${'folds'.padStart(7)}\n`;
+  for (const m of output.models) {
+    for (const w of m.windows) {
+      text += `${m.name.padEnd(16)}${w.lead.padStart(6)}${fmt(w.mase).padStart(10)}${fmt(w.coverage).padStart(10)}${fmt(w.overForecast).padStart(8)}${fmt(w.underForecast).padStart(8)}${String(w.folds).padStart(7)}\n`;
+    }
+  }
+  return text;
+}
+
 export function addEvaluationCommands(program: Command): void {
   program
     .command('backtest')
     .description('rolling-origin backtest of the forecasting models on a trace (CSV: timestamp,value)')
     .requiredOption('--trace <file>', 'the trace, a CSV with a timestamp,value header')
-    .option('--horizon <duration>', 'how far ahead each fold forecasts', duration('--horizon'), parseDuration('30m'))
+    .addOption(new Option('--horizon <duration>', 'how far ahead each fold forecasts').argParser(duration('--horizon')).default(parseDuration('30m'), '30m'))
     .option('--models <list>', 'comma-separated models', DEFAULT_BACKTEST_MODELS.join(','))
-    .option('--warmup <duration>', 'history before the first origin', duration('--warmup'), parseDuration('3d'))
+    .addOption(new Option('--warmup <duration>', 'history before the first origin').argParser(duration('--warmup')).default(parseDuration('3d'), '3d'))
     .option('--folds <n>', 'forecast origins, spread evenly after the warm-up', wholeNumber(1), 24)
-    .option('--history <duration>', 'fit on at most this much history before each origin', duration('--history'), parseDuration('7d'))
+    .addOption(
+      new Option('--history <duration>', 'fit on at most this much history before each origin').argParser(duration('--history')).default(parseDuration('7d'), '7d'),
+    )
     .option('--quantile <q>', 'the planning quantile whose coverage is reported', positiveNumber, 0.9)
+    .addOption(
+      new Option(
+        '--lead-times <list>',
+        `lead times whose decision windows [now + lead, now + lead + interval] are scored (at most ${MAX_BACKTEST_LEAD_TIMES}, each at most ${formatDuration(MAX_LEAD_TIME_MS)}; ` +
+          'forecasts run past the horizon when a window needs it)',
+      )
+        .argParser(durationList('--lead-times', MAX_BACKTEST_LEAD_TIMES, MAX_LEAD_TIME_MS))
+        .default(DEFAULT_BACKTEST_LEAD_TIMES.map(parseDuration), DEFAULT_BACKTEST_LEAD_TIMES.join(',')),
+    )
+    .addOption(
+      new Option('--interval <duration>', "the scaler's interval (spec.interval), the width of each decision window")
+        .argParser(boundedDuration('--interval', MIN_INTERVAL_MS, MAX_INTERVAL_MS))
+        .default(parseDuration(DEFAULTS.interval), DEFAULTS.interval),
+    )
     .option('--json', 'print one JSON object', false)
     .option('--report <file>', 'write an HTML report with plots')
     .action(async (opts) => {
+      if (!(opts.quantile < 1)) throw new Error('--quantile must be below 1');
       const backend = await selectBackend();
       const points = await loadTrace(opts.trace);
       const { output, report, notes } = runBacktest({
@@ -91,6 +129,8 @@ export function addEvaluationCommands(program: Command): void {
         folds: opts.folds,
         historyMs: opts.history,
         quantile: opts.quantile,
+        leadTimesMs: opts.leadTimes,
+        intervalMs: opts.interval,
         collectReport: Boolean(opts.report),
       });
       if (report) await writeFile(opts.report, renderBacktestReport(report));
@@ -99,13 +139,7 @@ export function addEvaluationCommands(program: Command): void {
         process.stdout.write(`${JSON.stringify(output)}\n`);
         return;
       }
-      process.stdout.write(`trace ${output.trace}, horizon ${output.horizon}\n`);
-      process.stdout.write(`${'model'.padEnd(16)}${'MASE'.padStart(8)}${'sMAPE%'.padStart(9)}${'coverage'.padStart(10)}${'fit s'.padStart(9)}${'predict ms'.padStart(12)}\n`);
-      for (const m of output.models) {
-        process.stdout.write(
-          `${m.name.padEnd(16)}${fmt(m.mase).padStart(8)}${fmt(m.smape).padStart(9)}${fmt(m.coverage).padStart(10)}${fmt(m.fitSeconds, 2).padStart(9)}${fmt(m.predictMillis, 2).padStart(12)}\n`,
-        );
-      }
+      process.stdout.write(formatBacktestTable(output));
     });
 
   program

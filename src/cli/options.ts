@@ -1,7 +1,7 @@
 // Argument parsers shared by the commands: each throws commander's InvalidArgumentError with a
 // message that says what is expected.
 import { InvalidArgumentError } from 'commander';
-import { parseDuration } from '../api/units.js';
+import { formatDuration, parseDuration } from '../api/units.js';
 import { assertEnforceableLabelName } from '../prometheus/enforce-label.js';
 
 export const wholeNumber = (min: number) => (value: string) => {
@@ -22,6 +22,34 @@ export const duration = (flag: string) => (value: string) => {
   } catch (err) {
     throw new InvalidArgumentError(`${flag}: ${(err as Error).message}`);
   }
+};
+
+/**
+ * `--lead-times`: a comma-separated list of at most `maxCount` distinct durations, each in
+ * (0, `maxMs`]; returned in the order given.
+ */
+export const durationList = (flag: string, maxCount: number, maxMs: number) => (value: string) => {
+  const parts = String(value).split(',').map((s) => s.trim()).filter((s) => s !== '');
+  if (parts.length === 0) throw new InvalidArgumentError(`${flag}: name at least one duration, e.g. 2m,10m`);
+  if (parts.length > maxCount) throw new InvalidArgumentError(`${flag}: at most ${maxCount} durations, got ${parts.length}`);
+  const list = parts.map((part) => {
+    let ms: number;
+    try {
+      ms = parseDuration(part);
+    } catch (err) {
+      throw new InvalidArgumentError(`${flag}: ${(err as Error).message}`);
+    }
+    if (!(ms > 0) || ms > maxMs) throw new InvalidArgumentError(`${flag}: each duration must be above 0 and at most ${formatDuration(maxMs)}, got "${part}"`);
+    return ms;
+  });
+  return [...new Set(list)];
+};
+
+/** A duration within [minMs, maxMs]. */
+export const boundedDuration = (flag: string, minMs: number, maxMs: number) => (value: string) => {
+  const ms = duration(flag)(value);
+  if (ms < minMs || ms > maxMs) throw new InvalidArgumentError(`${flag}: must be between ${formatDuration(minMs)} and ${formatDuration(maxMs)}, got "${value}"`);
+  return ms;
 };
 
 export const numberList = (check: (n: number) => boolean, what: string) => (value: string) => {

@@ -10,6 +10,9 @@ import { parseModelName } from './models.js';
 
 export const DEFAULT_BACKTEST_MODELS = ['seasonal-naive', 'holt-winters', 'linear'];
 
+/** The lead times whose decision windows `prescale backtest` scores unless told otherwise. */
+export const DEFAULT_BACKTEST_LEAD_TIMES = ['2m', '10m'];
+
 export interface BacktestRunOptions {
   traceName: string;
   points: readonly TracePoint[];
@@ -20,14 +23,38 @@ export interface BacktestRunOptions {
   /** Fit on at most this much history before each origin (spec.forecast.history). */
   historyMs: number;
   quantile: number;
+  /** Lead times whose decision windows [now + lead, now + lead + interval] are scored. */
+  leadTimesMs: readonly number[];
+  /** The scaler's interval (spec.interval), the width of each decision window. */
+  intervalMs: number;
   collectReport?: boolean;
   now?: () => Date;
+}
+
+/** A decision window's scores; see WindowScore for what each means. */
+export interface BacktestWindowOutput {
+  lead: string;
+  mase: number | null;
+  coverage: number | null;
+  overForecast: number | null;
+  underForecast: number | null;
+  folds: number;
 }
 
 export interface BacktestOutput {
   trace: string;
   horizon: string;
-  models: { name: string; mase: number | null; smape: number | null; coverage: number | null; fitSeconds: number | null; predictMillis: number | null }[];
+  interval: string;
+  quantile: number;
+  models: {
+    name: string;
+    mase: number | null;
+    smape: number | null;
+    coverage: number | null;
+    fitSeconds: number | null;
+    predictMillis: number | null;
+    windows: BacktestWindowOutput[];
+  }[];
 }
 
 export function runBacktest(o: BacktestRunOptions): { output: BacktestOutput; report?: BacktestReportData; notes: string[] } {
@@ -44,11 +71,14 @@ export function runBacktest(o: BacktestRunOptions): { output: BacktestOutput; re
   const horizonSteps = Math.max(1, Math.ceil(o.horizonMs / step));
   const warmupSteps = Math.ceil(o.warmupMs / step);
   const options = { horizonSteps, warmupSteps, folds: o.folds, quantile: o.quantile, historySteps: Math.ceil(o.historyMs / step) };
-  const result = backtest(series, factories, options);
+  const result = backtest(series, factories, { ...options, leadTimesMs: o.leadTimesMs, intervalMs: o.intervalMs });
+  notes.push(...windowNotes(o, step, result.predictSteps, horizonSteps));
   const finite = (x: number) => (Number.isFinite(x) ? x : null);
   const output: BacktestOutput = {
     trace: o.traceName,
     horizon: formatDuration(o.horizonMs),
+    interval: formatDuration(o.intervalMs),
+    quantile: o.quantile,
     models: result.models.map((m) => ({
       name: m.name,
       mase: finite(m.mase),
@@ -56,6 +86,14 @@ export function runBacktest(o: BacktestRunOptions): { output: BacktestOutput; re
       coverage: finite(m.coverage),
       fitSeconds: finite(m.fitSeconds),
       predictMillis: finite(m.predictMillis),
+      windows: m.windows.map((w) => ({
+        lead: formatDuration(w.leadMs),
+        mase: finite(w.mase),
+        coverage: finite(w.coverage),
+        overForecast: finite(w.overForecast),
+        underForecast: finite(w.underForecast),
+        folds: w.folds,
+      })),
     })),
   };
   for (const m of result.models) if (m.failures > 0) notes.push(`${m.name} failed on ${m.failures} of ${m.failures + m.folds} folds (${m.lastError})`);
@@ -68,11 +106,36 @@ export function runBacktest(o: BacktestRunOptions): { output: BacktestOutput; re
       generatedAt: (o.now ?? (() => new Date()))().toISOString(),
       horizonMs: o.horizonMs,
       quantile: o.quantile,
-      models: result.models.map((m) => ({ name: m.name, mase: m.mase, smape: m.smape, coverage: m.coverage, fitSeconds: m.fitSeconds, predictMillis: m.predictMillis })),
+      intervalMs: o.intervalMs,
+      models: result.models.map((m) => ({
+        name: m.name,
+        mase: m.mase,
+        smape: m.smape,
+        coverage: m.coverage,
+        fitSeconds: m.fitSeconds,
+        predictMillis: m.predictMillis,
+        windows: m.windows,
+      })),
       folds: sampleFolds(series, factories, options),
       notes,
     },
   };
+}
+
+/** What a reader of the window scores should know about how this trace's grid shaped them. */
+function windowNotes(o: BacktestRunOptions, stepMs: number, predictSteps: number, horizonSteps: number): string[] {
+  const notes: string[] = [];
+  const short = o.leadTimesMs.filter((lead) => lead + o.intervalMs < stepMs);
+  if (short.length > 0) {
+    notes.push(
+      `lead time ${short.map(formatDuration).join(', ')} + interval ${formatDuration(o.intervalMs)} ends before the first forecast point ` +
+        `(step ${formatDuration(stepMs)}): scored at that first point, the one the scaler then plans on`,
+    );
+  }
+  if (predictSteps > horizonSteps) {
+    notes.push(`forecasts run ${predictSteps} steps to reach the furthest decision window; MASE, sMAPE and coverage still score the ${formatDuration(o.horizonMs)} horizon`);
+  }
+  return notes;
 }
 
 /** Re-runs a few evenly spaced folds to plot their forecasts against what happened. */

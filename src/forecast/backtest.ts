@@ -1,6 +1,9 @@
 // Rolling-origin backtest (SPEC section 6): fit on the history before each origin, forecast
-// `horizonSteps` ahead, score against what happened, move the origin.
+// `horizonSteps` ahead, score against what happened, move the origin. Beside the horizon scores,
+// each decision window (lead time + interval, see decision-window.ts) is scored on the same folds.
+import { MAX_HORIZON_POINTS } from '../api/limits.js';
 import { coverage, mase, seasonalNaiveScale, smape } from './accuracy.js';
+import { decisionWindow, scoreWindows, windowPeaks, windowSteps, type ScaledPeaks, type WindowScore } from './decision-window.js';
 import type { Forecaster, Series } from './types.js';
 
 export interface BacktestOptions {
@@ -13,6 +16,10 @@ export interface BacktestOptions {
   quantile: number;
   /** Fit on at most this many steps before each origin (like `forecast.history`); default all. */
   historySteps?: number;
+  /** Lead times whose decision windows are scored (none by default). */
+  leadTimesMs?: readonly number[];
+  /** The scaler's interval: each decision window is [now + lead, now + lead + interval]. */
+  intervalMs?: number;
   /** Millisecond clock for the timings; defaults to performance.now. */
   now?: () => number;
 }
@@ -29,10 +36,14 @@ export interface ModelScore {
   folds: number;
   failures: number;
   lastError?: string;
+  /** One score per lead time, in the order of `leadTimesMs`. */
+  windows: WindowScore[];
 }
 
 export interface BacktestResult {
   horizonSteps: number;
+  /** Steps each forecast was asked for: the horizon, or more when a decision window reaches further. */
+  predictSteps: number;
   /** Timestamps (ms) of the origins: the first forecast point of each fold. */
   origins: number[];
   models: ModelScore[];
@@ -61,8 +72,12 @@ export function backtest(
 ): BacktestResult {
   const now = options.now ?? (() => performance.now());
   const origins = foldOrigins(series.values.length, options);
+  const leadTimesMs = options.leadTimesMs ?? [];
+  const intervalMs = options.intervalMs ?? 0;
+  const predictSteps = predictionSteps(series.stepMs, options.horizonSteps, leadTimesMs, intervalMs);
   const models: ModelScore[] = Object.entries(makeForecaster).map(([name, make]) => {
     const scores = { mase: [] as number[], smape: [] as number[], coverage: [] as number[], fit: [] as number[], predict: [] as number[] };
+    const windows = leadTimesMs.map(() => [] as ScaledPeaks[]);
     let failures = 0;
     let lastError: string | undefined;
     for (const origin of origins) {
@@ -78,13 +93,25 @@ export function backtest(
         const fitStart = now();
         forecaster.fit(history);
         const predictStart = now();
-        const forecast = forecaster.predict(options.horizonSteps, [options.quantile]);
+        const forecast = forecaster.predict(predictSteps, [options.quantile]);
         const predictEnd = now();
-        scores.mase.push(mase(actual, forecast.mean, seasonalNaiveScale(history.values, series.stepMs)));
-        scores.smape.push(smape(actual, forecast.mean));
-        scores.coverage.push(coverage(actual, forecast.quantiles[0].values));
+        // The horizon scores read the first horizonSteps points only, as before the windows existed.
+        const mean = forecast.mean.slice(0, options.horizonSteps);
+        const upper = forecast.quantiles[0].values.slice(0, options.horizonSteps);
+        const scale = seasonalNaiveScale(history.values, series.stepMs);
+        scores.mase.push(mase(actual, mean, scale));
+        scores.smape.push(smape(actual, mean));
+        scores.coverage.push(coverage(actual, upper));
         scores.fit.push((predictStart - fitStart) / 1000);
         scores.predict.push(predictEnd - predictStart);
+        const future: Series = { start: series.start + origin * series.stepMs, stepMs: series.stepMs, values: series.values.slice(origin, origin + predictSteps) };
+        // The decision is made when the last history point arrives.
+        const decidedAt = future.start - series.stepMs;
+        leadTimesMs.forEach((leadMs, k) => {
+          const window = decisionWindow(decidedAt, leadMs, intervalMs);
+          const peaks = windowPeaks(forecast, future, options.quantile, window.from, window.to);
+          if (peaks) windows[k]!.push({ ...peaks, scale });
+        });
       } catch (error) {
         failures++;
         lastError = error instanceof Error ? error.message : String(error);
@@ -100,9 +127,28 @@ export function backtest(
       folds: scores.fit.length,
       failures,
       ...(lastError === undefined ? {} : { lastError }),
+      windows: leadTimesMs.map((leadMs, k) => scoreWindows(leadMs, windows[k]!)),
     };
   });
-  return { horizonSteps: options.horizonSteps, origins: origins.map((i) => series.start + i * series.stepMs), models };
+  return { horizonSteps: options.horizonSteps, predictSteps, origins: origins.map((i) => series.start + i * series.stepMs), models };
+}
+
+/**
+ * Steps to predict: the horizon, or enough to reach the end of the furthest decision window. Lead
+ * times and the interval must be finite and not negative; the windows may need at most
+ * MAX_HORIZON_POINTS steps, the cap of a forecast horizon.
+ */
+export function predictionSteps(stepMs: number, horizonSteps: number, leadTimesMs: readonly number[], intervalMs: number): number {
+  if (leadTimesMs.length === 0) return horizonSteps;
+  for (const ms of [...leadTimesMs, intervalMs]) {
+    if (!Number.isFinite(ms) || ms < 0) throw new RangeError(`lead times and the interval must be finite durations >= 0, got ${ms}`);
+  }
+  if (!(stepMs > 0 && Number.isFinite(stepMs))) throw new RangeError(`the series step must be a positive duration, got ${stepMs}`);
+  const steps = windowSteps(leadTimesMs, intervalMs, stepMs);
+  if (steps > MAX_HORIZON_POINTS) {
+    throw new RangeError(`the decision windows need ${steps} forecast steps of ${stepMs} ms, more than ${MAX_HORIZON_POINTS}`);
+  }
+  return Math.max(horizonSteps, steps);
 }
 
 /** Mean of the finite values; NaN when there are none. */

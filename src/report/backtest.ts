@@ -1,4 +1,5 @@
 // The `prescale backtest --report` page (SPEC section 6).
+import { formatDuration } from '../api/units.js';
 import type { BacktestReportData } from './types.js';
 import { foldPanels, pickFolds } from './charts/folds.js';
 import { maseBars } from './charts/mase-bars.js';
@@ -29,6 +30,19 @@ export function renderBacktestReport(data: BacktestReportData): string {
     },
     { id: 'metrics', heading: 'All metrics', html: metricsTable(data.models, data.quantile) },
   ];
+  const leads = leadTimes(data.models);
+  if (leads.length > 0) {
+    sections.push({
+      id: 'windows',
+      heading: 'Forecast error where the scaler decides',
+      intro:
+        `A scaler sizes replicas on the forecast's q${data.quantile} peak over [now + lead time, now + lead time + interval], ` +
+        `now being the last observed point. Window MASE compares the mean forecast's peak there with the actual peak, on the MASE scale; ` +
+        `coverage is the share of folds whose actual peak stayed at or below the q${data.quantile} peak (ideal ${data.quantile}); ` +
+        'over- and under-forecast are the mean distances above and below the actual peak, also on the MASE scale.',
+      html: leads.map((lead) => windowTable(data.models, lead, data.quantile, data.intervalMs)).join(''),
+    });
+  }
   if (folds.length > 0) {
     sections.push({
       id: 'folds',
@@ -44,6 +58,7 @@ export function renderBacktestReport(data: BacktestReportData): string {
       ['generated', data.generatedAt],
       ['horizon', duration(data.horizonMs)],
       ['planning quantile', String(data.quantile)],
+      ['interval', duration(data.intervalMs)],
       ['folds', String(data.folds.length)],
       ['models', String(data.models.length)],
     ],
@@ -68,6 +83,34 @@ function metricsTable(models: readonly ModelRow[], quantile: number): string {
   ];
   return dataTable(models, columns, {
     caption: `Mean over the folds. Best per column highlighted (coverage: closest to ${quantile}); — means no score.`,
+    rowLabel: 'model',
+    name: (m) => m.name,
+  });
+}
+
+/** The lead times scored, in the order of the first model that has them. */
+function leadTimes(models: readonly ModelRow[]): number[] {
+  return [...new Set(models.flatMap((m) => m.windows.map((w) => w.leadMs)))];
+}
+
+function windowTable(models: readonly ModelRow[], leadMs: number, quantile: number, intervalMs: number): string {
+  const score = (m: ModelRow) => m.windows.find((w) => w.leadMs === leadMs);
+  const field = (key: 'mase' | 'coverage' | 'overForecast' | 'underForecast') => (m: ModelRow) => score(m)?.[key] ?? null;
+  const columns: Column<ModelRow>[] = [
+    { label: 'window MASE', value: field('mase'), format: (v) => fixed(v, 3), best: 'lower', cellClass: (v) => (v !== null && v < 1 ? 'good' : undefined) },
+    {
+      label: `coverage of q${quantile} peak`,
+      help: `Share of folds whose actual peak was at or below the q${quantile} forecast peak; ideal is ${quantile}`,
+      value: field('coverage'),
+      format: (v) => percent(v, 1),
+      best: (v) => Math.abs(v - quantile),
+    },
+    { label: 'over-forecast', help: 'Mean of max(0, quantile peak - actual peak) / MASE scale: the capacity the band adds', value: field('overForecast'), format: (v) => fixed(v, 3), best: 'lower' },
+    { label: 'under-forecast', help: 'Mean of max(0, actual peak - quantile peak) / MASE scale: how far short the plan fell', value: field('underForecast'), format: (v) => fixed(v, 3), best: 'lower' },
+    { label: 'folds', value: (m) => score(m)?.folds ?? null, format: (v) => fixed(v, 0) },
+  ];
+  return dataTable(models, columns, {
+    caption: `Lead time ${formatDuration(leadMs)}: peak over [now + ${formatDuration(leadMs)}, now + ${formatDuration(leadMs + intervalMs)}]. Mean over the folds; — means no score.`,
     rowLabel: 'model',
     name: (m) => m.name,
   });

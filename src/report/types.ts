@@ -1,4 +1,5 @@
 // What the HTML reports plot. Built by the simulate and backtest commands; rendered self-contained.
+import type { WindowScore } from '../forecast/decision-window.js';
 import type { FrontierSummary, PolicyResult, TimeSeriesData } from '../simulate/types.js';
 
 export interface PolicyTimeline {
@@ -54,7 +55,18 @@ export interface BacktestReportData {
   generatedAt: string;
   horizonMs: number;
   quantile: number;
-  models: { name: string; mase: number; smape: number; coverage: number; fitSeconds: number; predictMillis: number }[];
+  /** The scaler interval that sets each decision window's width. */
+  intervalMs: number;
+  models: {
+    name: string;
+    mase: number;
+    smape: number;
+    coverage: number;
+    fitSeconds: number;
+    predictMillis: number;
+    /** Decision-window scores, one per lead time (the same lead times for every model). */
+    windows: WindowScore[];
+  }[];
   folds: BacktestFold[];
   notes: string[];
 }

@@ -137,10 +137,12 @@ describe('prescale command line', () => {
     const r = await prescale('backtest', '--trace', '../shared/data/traces/dev/nab-nyc-taxi.csv', '--horizon', '2h', '--folds', '12', '--json', '--report', report);
     expect(r.code).toBe(0);
     const out = JSON.parse(r.stdout);
-    expect(Object.keys(out)).toEqual(['trace', 'horizon', 'models']);
+    expect(Object.keys(out)).toEqual(['trace', 'horizon', 'interval', 'quantile', 'models']);
     expect(out.horizon).toBe('2h');
     expect(out.models.map((m: { name: string }) => m.name)).toEqual(['seasonal-naive', 'holt-winters', 'linear']);
-    for (const m of out.models) expect(Object.keys(m)).toEqual(['name', 'mase', 'smape', 'coverage', 'fitSeconds', 'predictMillis']);
+    for (const m of out.models) expect(Object.keys(m)).toEqual(['name', 'mase', 'smape', 'coverage', 'fitSeconds', 'predictMillis', 'windows']);
+    // The decision-window scores at the default lead times: 2m and 10m.
+    for (const m of out.models) expect(m.windows.map((w: { lead: string }) => w.lead)).toEqual(['2m', '10m']);
     expect((await readFile(report, 'utf8')).includes('<svg')).toBe(true);
   }, 120_000);
 

@@ -116,7 +116,8 @@ describe('HTML reports in a browser', () => {
     const boxes = await plotBoxes(page);
     expect(Object.keys(boxes).sort()).toEqual(['backtest-folds', 'mase-bars']);
     for (const b of Object.values(boxes)) expect(b.width * b.height).toBeGreaterThan(0);
-    expect(await page.locator('table.results tbody tr').count()).toBe(4);
+    expect(await page.locator('#metrics table.results tbody tr').count()).toBe(4);
+    expect(await page.locator('#windows table.results tbody tr').count()).toBe(8);
     const screenshot = join(dir, 'backtest.png');
     await page.screenshot({ path: screenshot, fullPage: true });
     console.log(`backtest report screenshot: ${screenshot}`);

@@ -54,6 +54,25 @@ describe('renderBacktestReport', () => {
     expect(page).not.toContain('NaN');
   });
 
+  it('tables the decision-window scores per lead time, coverage closest to the quantile highlighted', () => {
+    const section = html.slice(html.indexOf('<section id="windows">'), html.indexOf('</section>', html.indexOf('<section id="windows">')));
+    expect(section).toContain('Forecast error where the scaler decides');
+    const tables = section.split('<table').slice(1);
+    expect(tables).toHaveLength(2);
+    expect(tables[0]).toContain('Lead time 2m: peak over [now + 2m, now + 2m30s]');
+    expect(tables[1]).toContain('Lead time 10m: peak over [now + 10m, now + 10m30s]');
+    for (const table of tables) expect(table.match(/<tr/g)).toHaveLength(data.models.length + 1);
+    // Lead 2m: window MASE 0.41, 0.55, 1.2, 0.38 and coverage 75, 93, 83, 88 %: the ensemble is best at both.
+    expect(tables[0]).toContain('<th scope="row">ensemble</th><td class="good best">0.380</td><td class="best">88.0 %</td>');
+    expect(tables[0]).toContain('<th scope="row">linear</th><td>1.200</td><td>83.0 %</td>');
+    expect(html).toContain('<dt>interval</dt>');
+  });
+
+  it('omits the decision-window section when no lead time was scored', () => {
+    const page = renderBacktestReport({ ...data, models: data.models.map((m) => ({ ...m, windows: [] })) });
+    expect(page).not.toContain('id="windows"');
+  });
+
   it('omits the folds plot when there are no folds', () => {
     const page = renderBacktestReport({ ...data, folds: [] });
     expect(page).not.toContain('data-plot="backtest-folds"');

@@ -137,6 +137,7 @@ export function backtestReport(options: { folds?: number; models?: string[]; tra
     generatedAt: '2024-03-18T09:30:00.000Z',
     horizonMs: horizon * MINUTE,
     quantile: 0.9,
+    intervalMs: 30_000,
     models: models.map((name, m) => ({
       name,
       mase: [1.0, 0.82, 1.37, 0.74, 0.9][m % 5],
@@ -144,6 +145,14 @@ export function backtestReport(options: { folds?: number; models?: string[]; tra
       coverage: [0.81, 0.88, 0.93, 0.9, 0.7][m % 5],
       fitSeconds: 0.01 + m * 0.4,
       predictMillis: 0.2 + m * 1.1,
+      windows: [2, 10].map((leadMinutes, l) => ({
+        leadMs: leadMinutes * MINUTE,
+        mase: [0.41, 0.55, 1.2, 0.38, 0.6][(m + l) % 5],
+        coverage: [0.75, 0.93, 0.83, 0.88, 1][(m + 2 * l) % 5],
+        overForecast: 0.3 + 0.1 * m + 0.05 * l,
+        underForecast: 0.2 - 0.03 * m + 0.02 * l,
+        folds: 12,
+      })),
     })),
     folds,
     notes: [],
