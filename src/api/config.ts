@@ -30,7 +30,7 @@ import {
   MIN_TARGET_PER_REPLICA,
 } from './limits.js';
 import { API_VERSION_PATTERN, CONTROL_CHARACTER_CLASS, ENTRY_NAME_PATTERN, KIND_PATTERN, OBJECT_NAME_PATTERN } from './names.js';
-import type { Mode, ModelName, PredictiveScalerSpec, ScaleTargetRef } from './types.js';
+import type { ColdStart, Mode, ModelName, PredictiveScalerSpec, ScaleTargetRef } from './types.js';
 import { formatDuration, parseDuration, parsePercent, parseQuantity } from './units.js';
 
 export interface MetricConfig {
@@ -62,6 +62,8 @@ export interface ScalerConfig {
     seasonality: 'Auto' | 'None' | number[];
     quantile: number;
     retrainEveryMs: number;
+    /** Pretrained: the global model forecasts until the model has the history it needs. */
+    coldStart: ColdStart;
   };
   scaling: {
     /** null means Auto: learned, or DEFAULT_LEAD_TIME_MS until observed. */
@@ -113,7 +115,8 @@ export const DEFAULTS = {
 };
 
 const MODES: readonly Mode[] = ['Auto', 'ForecastOnly', 'Publish', 'Off'];
-const MODELS: readonly ModelName[] = ['Ensemble', 'LSTM', 'HoltWinters', 'SeasonalNaive', 'Linear'];
+const MODELS: readonly ModelName[] = ['Ensemble', 'LSTM', 'HoltWinters', 'SeasonalNaive', 'Linear', 'MSTL', 'Pretrained'];
+const COLD_STARTS: readonly ColdStart[] = ['Pretrained', 'None'];
 const ENTRY_NAME_RE = new RegExp(ENTRY_NAME_PATTERN);
 const OBJECT_NAME_RE = new RegExp(OBJECT_NAME_PATTERN);
 const KIND_RE = new RegExp(KIND_PATTERN);
@@ -170,6 +173,7 @@ export function toScalerConfig(spec: PredictiveScalerSpec): ScalerConfig {
       seasonality: seasonality(f.seasonality ?? 'Auto', forecast.historyMs),
       quantile,
       retrainEveryMs: durationWithin('forecast.retrainEvery', f.retrainEvery ?? DEFAULTS.retrainEvery, MIN_RETRAIN_EVERY_MS, MAX_RETRAIN_EVERY_MS),
+      coldStart: oneOf('forecast.coldStart', f.coldStart ?? 'Pretrained', COLD_STARTS),
     },
     scaling: {
       leadTimeMs: s.leadTime === undefined || s.leadTime === 'Auto' ? null : durationWithin('scaling.leadTime', s.leadTime, 0, MAX_LEAD_TIME_MS, 'Auto or a duration'),

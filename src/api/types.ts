@@ -9,7 +9,9 @@ export const PLURAL = 'predictivescalers';
 export const PAUSED_ANNOTATION = `${GROUP}/paused`;
 
 export type Mode = 'Auto' | 'ForecastOnly' | 'Publish' | 'Off';
-export type ModelName = 'Ensemble' | 'LSTM' | 'HoltWinters' | 'SeasonalNaive' | 'Linear';
+export type ColdStart = 'Pretrained' | 'None';
+
+export type ModelName = 'Ensemble' | 'LSTM' | 'HoltWinters' | 'SeasonalNaive' | 'Linear' | 'MSTL' | 'Pretrained';
 
 export interface ScaleTargetRef {
   apiVersion: string;
@@ -31,6 +33,8 @@ export interface ForecastSpec {
   seasonality?: 'Auto' | 'None' | string[];
   quantile?: number | string;
   retrainEvery?: string;
+  /** What forecasts while the model lacks history: the pretrained global model (default) or nothing. */
+  coldStart?: ColdStart;
 }
 
 export interface ScalingSpec {

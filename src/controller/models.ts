@@ -25,7 +25,7 @@ export interface ModelOutcome {
   /** Why another model than the requested one is serving. */
   fallbackReason?: string;
   /** What kind of fallback: the model does not exist here, it failed to train, or it drifted. */
-  fallbackKind?: 'ModelUnavailable' | 'ModelFailed' | 'ModelDrift';
+  fallbackKind?: 'ModelUnavailable' | 'ModelFailed' | 'ModelDrift' | 'ColdStart';
   /** Why no forecast is available at all (reactive scaling only). */
   unavailable?: { reason: UnavailableReason; message: string };
   /** True when a newly trained model was put in service by this call. */
@@ -106,6 +106,8 @@ interface KeyState {
   lastFailure?: string;
   events: ModelEvent[];
   restoreSettled: boolean;
+  /** The pretrained model that forecasts while the requested one lacks history. */
+  coldStart?: { forecaster: Forecaster; fittedAt: number };
 }
 
 export interface ModelManagerOptions {
@@ -121,6 +123,12 @@ export interface ModelManagerOptions {
   /** Where failures outside any reconcile (a background training's bookkeeping) are reported. */
   logger?: { error(fields: Record<string, unknown>, message: string): void };
 }
+
+/**
+ * The cold-start model is fitted again (fine-tuned on the history it has by then) this often; in
+ * between it follows the history with update(). Fitting costs milliseconds.
+ */
+const COLD_START_REFIT_MS = 60 * 60_000;
 
 /** After a failed training, the next attempt waits 30 s, doubling per failure up to 15 min. */
 const RETRY_BASE_MS = 30_000;
@@ -222,7 +230,8 @@ export class ModelManager {
     if (!hasObserved(series.values, need)) {
       const have = countObserved(series.values);
       this.drop(state);
-      return this.unavailable(state, requested, 'InsufficientHistory', `${resolved.model} needs ${need} points of history (${formatDuration(need * series.stepMs)} at step ${formatDuration(series.stepMs)}), have ${have}`);
+      const shortOf = `${resolved.model} needs ${need} points of history (${formatDuration(need * series.stepMs)} at step ${formatDuration(series.stepMs)}), have ${have}`;
+      return this.coldStart(state, requested, resolved.model, cfg, series, steps, quantiles, now, 'InsufficientHistory', shortOf);
     }
 
     let trained = false;
@@ -261,10 +270,12 @@ export class ModelManager {
     const active = state.serving;
     if (!active) {
       if (state.pending) {
-        return this.unavailable(state, requested, 'ModelTraining', `${resolved.model} is training in the background (started ${formatDuration(now - state.pending.startedAt)} ago); scaling reactively until it is ready`);
+        const training = `${resolved.model} is training in the background (started ${formatDuration(now - state.pending.startedAt)} ago)`;
+        return this.coldStart(state, requested, resolved.model, cfg, series, steps, quantiles, now, 'ModelTraining', training);
       }
       return this.unavailable(state, requested, 'ModelFailed', state.lastFailure ?? `${resolved.model} could not be trained`);
     }
+    this.dropColdStart(state);
     return this.serve(state, active, requested, resolved, cfg, series, steps, quantiles, trained);
   }
 
@@ -272,13 +283,17 @@ export class ModelManager {
     for (const [k, state] of this.keys) {
       if (!k.startsWith(keyPrefix)) continue;
       this.drop(state);
+      this.dropColdStart(state);
       this.keys.delete(k);
     }
   }
 
   async close(): Promise<void> {
     await this.trainer.close();
-    for (const state of this.keys.values()) this.drop(state);
+    for (const state of this.keys.values()) {
+      this.drop(state);
+      this.dropColdStart(state);
+    }
     this.keys.clear();
   }
 
@@ -475,6 +490,71 @@ export class ModelManager {
   private drop(state: KeyState): void {
     if (state.serving) disposeServing(state.serving);
     state.serving = undefined;
+  }
+
+  /**
+   * While the requested model cannot serve yet (too little history, or its first training still
+   * running), the pretrained global model forecasts, unless spec.forecast.coldStart is None or it
+   * cannot forecast this history either; then the metric scales reactively.
+   */
+  private coldStart(
+    state: KeyState,
+    requested: ModelName,
+    model: ModelName,
+    cfg: ScalerConfig,
+    series: Series,
+    steps: number,
+    quantiles: number[],
+    now: number,
+    reason: 'InsufficientHistory' | 'ModelTraining',
+    why: string,
+  ): ModelOutcome {
+    const cold = model === 'Pretrained' || cfg.forecast.coldStart === 'None' ? undefined : this.coldStartForecast(state, series, steps, quantiles, now);
+    if (!cold) {
+      this.dropColdStart(state);
+      return this.unavailable(state, requested, reason, reason === 'ModelTraining' ? `${why}; scaling reactively until it is ready` : why);
+    }
+    return {
+      requestedModel: requested,
+      model: cold.forecaster.name,
+      forecast: cold.forecast,
+      fallbackReason: `${why}; forecasting with the pretrained global model until it is ready`,
+      fallbackKind: 'ColdStart',
+      trained: false,
+      ...(state.pending ? { training: { startedAt: state.pending.startedAt } } : {}),
+      events: state.events.splice(0),
+      details: cold.forecaster.describe(),
+    };
+  }
+
+  /**
+   * The pretrained model's forecast of `series`, or undefined when it cannot forecast it either (it
+   * needs an hour of points, most of them observed). Fitted inline: it costs milliseconds.
+   */
+  private coldStartForecast(state: KeyState, series: Series, steps: number, quantiles: number[], now: number): { forecaster: Forecaster; forecast: Forecast } | undefined {
+    try {
+      let cold = state.coldStart;
+      if (!cold) {
+        const forecaster = this.create('Pretrained', {});
+        if (!hasObserved(series.values, forecaster.minHistoryPoints(series.stepMs))) return undefined;
+        forecaster.fit(series);
+        cold = state.coldStart = { forecaster, fittedAt: now };
+      } else if (now - cold.fittedAt >= COLD_START_REFIT_MS) {
+        cold.forecaster.fit(series);
+        cold.fittedAt = now;
+      } else {
+        cold.forecaster.update(series);
+      }
+      return { forecaster: cold.forecaster, forecast: cold.forecaster.predict(steps, quantiles) };
+    } catch {
+      this.dropColdStart(state); // too few observed points yet, or a history it cannot follow: try afresh next time
+      return undefined;
+    }
+  }
+
+  private dropColdStart(state: KeyState): void {
+    if (state.coldStart) disposeForecaster(state.coldStart.forecaster);
+    state.coldStart = undefined;
   }
 }
 

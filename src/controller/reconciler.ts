@@ -514,7 +514,8 @@ export class Reconciler {
     if (withoutForecast.length === 0) {
       const used = withForecast.map(([n, o]) => `${n}: ${o.model}${o.fallbackReason ? ` (${o.fallbackReason})` : ''}`);
       const drifting = withForecast.some(([, o]) => o.drift);
-      report.condition('ForecastAvailable', 'True', drifting ? 'ModelDrift' : 'ForecastComputed', used.join('; '));
+      const coldStart = withForecast.some(([, o]) => o.fallbackKind === 'ColdStart');
+      report.condition('ForecastAvailable', 'True', drifting ? 'ModelDrift' : coldStart ? 'ColdStart' : 'ForecastComputed', used.join('; '));
     } else {
       const first = withoutForecast[0]!;
       const o = outcomes.get(first.name);
@@ -586,7 +587,7 @@ export class Reconciler {
   }
 }
 
-const FALLBACK_REASONS = ['ModelUnavailable', 'ModelFailed', 'ModelDrift', 'InsufficientHistory', 'ModelTraining'];
+const FALLBACK_REASONS = ['ModelUnavailable', 'ModelFailed', 'ModelDrift', 'ColdStart', 'InsufficientHistory', 'ModelTraining'];
 
 type ModelRecordLike = Parameters<ModelPersistence['save']>[0];
 

@@ -7,6 +7,8 @@ export const CLI_MODEL_NAMES: Record<string, ModelName> = {
   linear: 'Linear',
   lstm: 'LSTM',
   ensemble: 'Ensemble',
+  mstl: 'MSTL',
+  pretrained: 'Pretrained',
 };
 
 export function parseModelName(name: string): ModelName {

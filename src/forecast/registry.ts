@@ -4,10 +4,13 @@ import { EnsembleForecaster } from './ensemble.js';
 import { HoltWintersForecaster } from './holtWinters.js';
 import { LinearForecaster } from './linear.js';
 import { LstmForecaster } from './lstm.js';
+import { MstlForecaster } from './mstl.js';
+import { bundledGlobalModel } from './pretrained/bundled.js';
+import { PretrainedForecaster } from './pretrained/forecaster.js';
 import { SeasonalNaiveForecaster } from './seasonalNaive.js';
 import { IncompatibleStateError, type Forecaster, type ForecasterOptions, type ForecasterState } from './types.js';
 
-export type StatisticalModelName = 'HoltWinters' | 'SeasonalNaive' | 'Linear';
+export type StatisticalModelName = 'HoltWinters' | 'SeasonalNaive' | 'Linear' | 'MSTL';
 export type EnsembleMemberName = 'LSTM' | StatisticalModelName;
 
 /** The members of the Ensemble in this version: the LSTM and every statistical model. */
@@ -16,7 +19,7 @@ export const ENSEMBLE_MEMBERS: EnsembleMemberName[] = ['LSTM', 'HoltWinters', 'S
 /** The model used when the requested one is not available. */
 export const STATISTICAL_FALLBACK: ModelName = 'HoltWinters';
 
-const MODELS: readonly ModelName[] = ['Ensemble', 'LSTM', 'HoltWinters', 'SeasonalNaive', 'Linear'];
+const MODELS: readonly ModelName[] = ['Ensemble', 'LSTM', 'HoltWinters', 'SeasonalNaive', 'Linear', 'MSTL', 'Pretrained'];
 
 export interface ResolvedModel {
   model: ModelName;
@@ -25,7 +28,7 @@ export interface ResolvedModel {
 }
 
 export function isStatisticalModel(model: ModelName): model is StatisticalModelName {
-  return model === 'HoltWinters' || model === 'SeasonalNaive' || model === 'Linear';
+  return model === 'HoltWinters' || model === 'SeasonalNaive' || model === 'Linear' || model === 'MSTL';
 }
 
 export function isModelName(name: unknown): name is ModelName {
@@ -55,6 +58,10 @@ export function createForecaster(model: ModelName, options: ForecasterOptions = 
       return new LinearForecaster();
     case 'LSTM':
       return new LstmForecaster({ seasonality: options.seasonality, horizonSteps: options.horizonSteps });
+    case 'MSTL':
+      return new MstlForecaster({ seasonality: options.seasonality, horizonSteps: options.horizonSteps });
+    case 'Pretrained':
+      return new PretrainedForecaster({ model: bundledGlobalModel() });
     case 'Ensemble':
       return new EnsembleForecaster({
         members: ENSEMBLE_MEMBERS.map((name) => ({ name, make: () => createForecaster(name, options), refitAtOrigin: isStatisticalModel(name) })),

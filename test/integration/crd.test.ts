@@ -220,6 +220,7 @@ describe('PredictiveScaler CRD on a real API server', () => {
     ['schedule start that is not a time', specWith((s) => (s.schedule[0].start = 'next friday')), 'spec.schedule[0].start', 'date-time'],
     ['unknown mode', specWith((s) => (s.mode = 'Sometimes')), 'spec.mode', 'Unsupported value'],
     ['unknown model', specWith((s) => (s.forecast.model = 'Prophet')), 'spec.forecast.model', 'Unsupported value'],
+    ['unknown coldStart', specWith((s) => (s.forecast.coldStart = 'Wait')), 'spec.forecast.coldStart', 'Unsupported value'],
     ['missing scaleTargetRef.name', specWith((s) => delete s.scaleTargetRef.name), 'spec.scaleTargetRef.name', 'Required'],
     ['headroom "ten percent"', specWith((s) => (s.scaling.headroom = 'ten percent')), 'spec.scaling.headroom', 'should match'],
     ['seasonality "Weekly"', specWith((s) => (s.forecast.seasonality = 'Weekly')), 'spec.forecast.seasonality', 'supported values: "Auto", "None"'],
@@ -480,6 +481,7 @@ describe('PredictiveScaler CRD on a real API server', () => {
         seasonality: 'Auto',
         // No quantile: omitted means Auto under an objective, so the API server must not fill it in.
         retrainEvery: DEFAULTS.retrainEvery,
+        coldStart: 'Pretrained',
       },
       scaling: {
         leadTime: 'Auto',

@@ -133,7 +133,7 @@ describe('WorkerPoolTrainer', () => {
 });
 
 describe('ModelManager with training workers', () => {
-  it('never waits for training: reactive while the first model trains, then the trained LSTM serves', async () => {
+  it('never waits for training: the pretrained model forecasts while the first model trains, then the trained LSTM serves', async () => {
     pool = new WorkerPoolTrainer({ size: 1, timeoutMs: 120_000, script: TRAINING_WORKER_SCRIPT });
     const cfg = toScalerConfig({
       scaleTargetRef: { apiVersion: 'apps/v1', kind: 'Deployment', name: 'web' },
@@ -149,7 +149,9 @@ describe('ModelManager with training workers', () => {
     const t0 = performance.now();
     const first = models.forecast('ns/web/rps', series, cfg, 60, [0.5, 0.9]);
     expect(performance.now() - t0).toBeLessThan(1000);
-    expect(first.unavailable?.reason).toBe('ModelTraining');
+    // While the LSTM trains in its worker, the pretrained model forecasts (the cold start).
+    expect(first).toMatchObject({ model: 'Pretrained', fallbackKind: 'ColdStart', training: { startedAt: expect.any(Number) } });
+    expect(first.forecast!.mean).toHaveLength(60);
 
     await waitFor(() => settled.length === 1, 120_000);
     now += MINUTE;

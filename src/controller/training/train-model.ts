@@ -38,6 +38,8 @@ const FALLBACK_CHAIN: Record<ModelName, ModelName[]> = {
   HoltWinters: ['HoltWinters', 'SeasonalNaive', 'Linear'],
   SeasonalNaive: ['SeasonalNaive', 'Linear'],
   Linear: ['Linear'],
+  MSTL: ['MSTL', 'HoltWinters', 'SeasonalNaive', 'Linear'],
+  Pretrained: ['Pretrained', 'HoltWinters', 'SeasonalNaive', 'Linear'],
 };
 
 /** `model` and the models it falls back to, in order. */

@@ -130,6 +130,7 @@ describe('toScalerConfig on the specs of issue 11', () => {
     ['a control character in a query', specWith((s) => (s.metrics[0].query = 'sum(up)\u0000')), 'metrics[0].query', /control characters/],
     ['a schedule ending before it starts', specWith((s) => (s.schedule = [{ name: 'x', start: '2026-01-02T00:00:00Z', end: '2026-01-01T00:00:00Z', minReplicas: 2 }])), 'schedule[0].end', /after/],
     ['an unknown model', specWith((s) => (s.forecast = { model: 'Prophet' })), 'forecast.model', /one of Ensemble, LSTM/],
+    ['an unknown coldStart', specWith((s) => (s.forecast = { coldStart: 'Later' as never })), 'forecast.coldStart', /one of Pretrained, None, got "Later"/],
     ['duplicate metric names', specWith((s) => (s.metrics = [...metricsNamed(1), ...metricsNamed(1)])), 'metrics[1].name', /unique/],
   ])('refuses %s', (_what, spec, fieldName, words) => {
     const err = specError(spec);
@@ -238,6 +239,12 @@ describe('toScalerConfig on the planner fields (issue 13)', () => {
     expect(specError(specWith((s) => ((s.forecast = { quantile: 'Auto' }), (s.scaling = { objective: objective('60%') }))))?.field).toBe('scaling.objective.maxUnderProvisioned');
   });
 
+  it('forecasts cold starts with the pretrained model unless coldStart is None', () => {
+    expect(toScalerConfig(BASE).forecast.coldStart).toBe('Pretrained');
+    expect(toScalerConfig(specWith((s) => (s.forecast = { coldStart: 'None' }))).forecast.coldStart).toBe('None');
+    expect(toScalerConfig(specWith((s) => (s.forecast = { model: 'Pretrained' }))).forecast.model).toBe('Pretrained');
+  });
+
   it('defaults the tolerance to the HPA\'s 10% and reads it as a fraction', () => {
     expect(DEFAULTS.tolerance).toBe('10%');
     expect(toScalerConfig(BASE).scaling.tolerance).toBeCloseTo(0.1, 12);
@@ -268,6 +275,7 @@ describe('toScalerConfig on values of any type', () => {
     ['forecast', 'seasonality'],
     ['forecast', 'quantile'],
     ['forecast', 'model'],
+    ['forecast', 'coldStart'],
     ['scaling'],
     ['scaling', 'leadTime'],
     ['scaling', 'headroom'],

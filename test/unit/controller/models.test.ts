@@ -22,6 +22,11 @@ function config(forecast: ForecastSpec = {}): ScalerConfig {
   });
 }
 
+/** Without the pretrained cold-start model: what the model manager does on its own while none serves. */
+function reactiveConfig(forecast: ForecastSpec = {}): ScalerConfig {
+  return config({ coldStart: 'None', ...forecast });
+}
+
 function lastTime(s: Series): number {
   return s.start + (s.values.length - 1) * s.stepMs;
 }
@@ -136,7 +141,7 @@ describe('ModelManager with the inline trainer', () => {
     const series = dailySine(2);
     series.values = series.values.slice(0, points).map((v, i) => (i < gaps ? NaN : v));
 
-    const out = models.forecast(KEY, series, config(forecast as ForecastSpec), STEPS, QUANTILES);
+    const out = models.forecast(KEY, series, config({ ...(forecast as ForecastSpec), coldStart: 'None' }), STEPS, QUANTILES);
 
     expect(out).toMatchObject({ trained: false, events: [] });
     expect(out.forecast).toBeUndefined();
@@ -144,6 +149,69 @@ describe('ModelManager with the inline trainer', () => {
     expect(out.unavailable?.message).toContain(`${need} points`);
     expect(out.unavailable?.message).toContain(`have ${have}`);
     expect(trained).toEqual([]);
+  });
+
+  it('while history is too short, forecasts with the pretrained model, refits it hourly, and drops it once the model trains', () => {
+    const { models, clock, trained } = manager();
+    const cfg = config({ seasonality: ['1d'] }); // HoltWinters needs two days
+    let series = dailySine(2);
+    series.values = series.values.slice(0, 36); // 3 h at 5 min
+
+    const out = models.forecast(KEY, series, cfg, STEPS, QUANTILES);
+
+    expect(out).toMatchObject({ requestedModel: 'HoltWinters', model: 'Pretrained', fallbackKind: 'ColdStart', trained: false, events: [] });
+    expect(out.unavailable).toBeUndefined();
+    expect(out.fallbackReason).toMatch(/^HoltWinters needs 576 points of history .*have 36; forecasting with the pretrained global model/);
+    expect(out.forecast!.start).toBe(lastTime(series) + FIVE_MINUTES);
+    expect(out.forecast!.mean).toHaveLength(STEPS);
+    expect(out.forecast!.quantiles.map((q) => q.q)).toEqual(QUANTILES);
+    for (const v of out.forecast!.mean) expect(Number.isFinite(v)).toBe(true);
+    // Within the series' range, not a number from elsewhere.
+    expect(Math.max(...out.forecast!.mean)).toBeLessThan(200);
+    expect(Math.min(...out.forecast!.mean)).toBeGreaterThan(40);
+    expect(out.details).toMatchObject({ model: 'Pretrained', fineTuned: false });
+    expect(trained).toEqual([]);
+
+    // A day later (in history and on the clock) it is refitted, fine-tuned on the day it has.
+    clock.now += 25 * HOUR;
+    series = dailySine(2);
+    series.values = series.values.slice(0, 300);
+    const later = models.forecast(KEY, series, cfg, STEPS, QUANTILES);
+    expect(later).toMatchObject({ model: 'Pretrained', fallbackKind: 'ColdStart' });
+    expect(later.details).toMatchObject({ fineTuned: true });
+
+    // With enough history the requested model trains and serves.
+    clock.now += HOUR;
+    const grown = models.forecast(KEY, dailySine(3), cfg, STEPS, QUANTILES);
+    expect(grown).toMatchObject({ model: 'HoltWinters', trained: true });
+    expect(grown.fallbackKind).toBeUndefined();
+  });
+
+  it('forecasts with the pretrained model while the first training runs in the background', async () => {
+    const trainer = new ManualTrainer();
+    const { models } = manager({ trainer });
+    const out = models.forecast(KEY, history, config(), STEPS, QUANTILES);
+    expect(out).toMatchObject({ model: 'Pretrained', fallbackKind: 'ColdStart', training: { startedAt: expect.any(Number) } });
+    expect(out.fallbackReason).toMatch(/^HoltWinters is training in the background .*; forecasting with the pretrained global model/);
+
+    const none = models.forecast(KEY, history, config({ coldStart: 'None' }), STEPS, QUANTILES);
+    expect(none.forecast).toBeUndefined();
+    expect(none.unavailable?.reason).toBe('ModelTraining');
+    await models.close();
+  });
+
+  it('scales reactively when even the pretrained model lacks history, or coldStart is None', () => {
+    const { models } = manager();
+    const series = dailySine(1);
+    series.values = series.values.slice(0, 8); // 40 minutes: under the pretrained model's hour
+    const out = models.forecast(KEY, series, config({ horizon: '10m' }), STEPS, QUANTILES);
+    expect(out.forecast).toBeUndefined();
+    expect(out.unavailable?.reason).toBe('InsufficientHistory');
+
+    const hours = dailySine(1);
+    hours.values = hours.values.slice(0, 36).map((v, i) => (i < 34 ? NaN : v)); // 2 observed slots in 3 h
+    const gappy = models.forecast(KEY, hours, config({ horizon: '10m' }), STEPS, QUANTILES);
+    expect(gappy.unavailable?.reason).toBe('InsufficientHistory');
   });
 
   it('exactly enough history is enough', () => {
@@ -164,7 +232,7 @@ describe('ModelManager with the inline trainer', () => {
     // Even between retrains: the update cannot use a series this short, and no refit is possible.
     clock.now += 60_000;
     const short: Series = { ...history, values: history.values.slice(0, 10) };
-    expect(models.forecast(KEY, short, config(), STEPS, QUANTILES).unavailable?.reason).toBe('InsufficientHistory');
+    expect(models.forecast(KEY, short, config({ coldStart: 'None' }), STEPS, QUANTILES).unavailable?.reason).toBe('InsufficientHistory');
 
     clock.now += 60_000;
     expect(models.forecast(KEY, history, config(), STEPS, QUANTILES).trained).toBe(true);
@@ -279,13 +347,13 @@ describe('ModelManager with a background trainer', () => {
     const { models, clock, trainer, settledKeys } = background();
     const startedAt = clock.now;
 
-    const first = models.forecast(KEY, history, config(), STEPS, QUANTILES);
+    const first = models.forecast(KEY, history, reactiveConfig(), STEPS, QUANTILES);
     expect(first).toMatchObject({ trained: false, unavailable: { reason: 'ModelTraining' }, training: { startedAt }, events: [] });
     expect(first.forecast).toBeUndefined();
     expect(models.trainingLoad()).toEqual({ queued: 0, running: 1 });
 
     clock.now += 20 * SECOND;
-    const waiting = models.forecast(KEY, extend(history, 1), config(), STEPS, QUANTILES);
+    const waiting = models.forecast(KEY, extend(history, 1), reactiveConfig(), STEPS, QUANTILES);
     expect(waiting).toMatchObject({ unavailable: { reason: 'ModelTraining' }, training: { startedAt } });
     expect(waiting.unavailable!.message).toContain('20s');
     expect(trainer.requests).toHaveLength(1); // forecast() never starts a second training for the key
@@ -296,7 +364,7 @@ describe('ModelManager with a background trainer', () => {
 
     clock.now += 5 * SECOND;
     const newer = extend(history, 2);
-    const served = models.forecast(KEY, newer, config(), STEPS, QUANTILES);
+    const served = models.forecast(KEY, newer, reactiveConfig(), STEPS, QUANTILES);
     expect(served).toMatchObject({ model: 'HoltWinters', trained: false, trainedAt: startedAt + 30 * SECOND });
     expect(served.unavailable).toBeUndefined();
     expect(served.training).toBeUndefined();
@@ -307,23 +375,23 @@ describe('ModelManager with a background trainer', () => {
 
   it('at a retrain the previous model keeps serving until the new one takes over', async () => {
     const { models, clock, trainer } = background();
-    models.forecast(KEY, history, config(), STEPS, QUANTILES);
+    models.forecast(KEY, history, reactiveConfig(), STEPS, QUANTILES);
     await trainer.finish();
-    const first = models.forecast(KEY, history, config(), STEPS, QUANTILES);
+    const first = models.forecast(KEY, history, reactiveConfig(), STEPS, QUANTILES);
 
     clock.now = first.trainedAt! + 6 * HOUR;
-    const retraining = models.forecast(KEY, extend(history, 1), config(), STEPS, QUANTILES);
+    const retraining = models.forecast(KEY, extend(history, 1), reactiveConfig(), STEPS, QUANTILES);
     expect(retraining).toMatchObject({ model: 'HoltWinters', trainedAt: first.trainedAt, training: { startedAt: clock.now }, events: [] });
     expect(retraining.forecast).toBeDefined();
     expect(trainer.requests).toHaveLength(2);
 
     clock.now += 60 * SECOND;
-    const stillOld = models.forecast(KEY, extend(history, 2), config(), STEPS, QUANTILES);
+    const stillOld = models.forecast(KEY, extend(history, 2), reactiveConfig(), STEPS, QUANTILES);
     expect(stillOld).toMatchObject({ trainedAt: first.trainedAt, training: { startedAt: clock.now - 60 * SECOND } });
     expect(trainer.requests).toHaveLength(2);
 
     await trainer.finish();
-    const renewed = models.forecast(KEY, extend(history, 3), config(), STEPS, QUANTILES);
+    const renewed = models.forecast(KEY, extend(history, 3), reactiveConfig(), STEPS, QUANTILES);
     expect(renewed).toMatchObject({ model: 'HoltWinters', trainedAt: clock.now });
     expect(renewed.training).toBeUndefined();
     expect(types(renewed.events)).toEqual(['Trained']);
@@ -331,16 +399,16 @@ describe('ModelManager with a background trainer', () => {
 
   it('a rejected training leaves the previous model serving and is retried after a doubling backoff', async () => {
     const { models, clock, trainer, settledKeys } = background();
-    models.forecast(KEY, history, config(), STEPS, QUANTILES);
+    models.forecast(KEY, history, reactiveConfig(), STEPS, QUANTILES);
     await trainer.finish();
-    const first = models.forecast(KEY, history, config(), STEPS, QUANTILES);
+    const first = models.forecast(KEY, history, reactiveConfig(), STEPS, QUANTILES);
 
     clock.now = first.trainedAt! + 6 * HOUR;
-    models.forecast(KEY, history, config(), STEPS, QUANTILES);
+    models.forecast(KEY, history, reactiveConfig(), STEPS, QUANTILES);
     await trainer.fail('worker ran out of memory');
     expect(settledKeys).toEqual([KEY, KEY]);
 
-    const afterFailure = models.forecast(KEY, history, config(), STEPS, QUANTILES);
+    const afterFailure = models.forecast(KEY, history, reactiveConfig(), STEPS, QUANTILES);
     expect(afterFailure).toMatchObject({ model: 'HoltWinters', trainedAt: first.trainedAt });
     expect(afterFailure.forecast).toBeDefined();
     expect(afterFailure.events).toHaveLength(1);
@@ -350,39 +418,39 @@ describe('ModelManager with a background trainer', () => {
     expect(message).toContain('keeps serving');
 
     clock.now += 30 * SECOND - 1;
-    models.forecast(KEY, history, config(), STEPS, QUANTILES);
+    models.forecast(KEY, history, reactiveConfig(), STEPS, QUANTILES);
     expect(trainer.requests).toHaveLength(2);
     clock.now += 1;
-    models.forecast(KEY, history, config(), STEPS, QUANTILES);
+    models.forecast(KEY, history, reactiveConfig(), STEPS, QUANTILES);
     expect(trainer.requests).toHaveLength(3);
 
     await trainer.fail('again');
     clock.now += 60 * SECOND - 1;
-    expect(types(models.forecast(KEY, history, config(), STEPS, QUANTILES).events)).toEqual(['TrainingFailed']);
+    expect(types(models.forecast(KEY, history, reactiveConfig(), STEPS, QUANTILES).events)).toEqual(['TrainingFailed']);
     expect(trainer.requests).toHaveLength(3);
     clock.now += 1;
-    models.forecast(KEY, history, config(), STEPS, QUANTILES);
+    models.forecast(KEY, history, reactiveConfig(), STEPS, QUANTILES);
     expect(trainer.requests).toHaveLength(4);
 
     await trainer.finish();
-    const recovered = models.forecast(KEY, history, config(), STEPS, QUANTILES);
+    const recovered = models.forecast(KEY, history, reactiveConfig(), STEPS, QUANTILES);
     expect(recovered).toMatchObject({ trainedAt: clock.now });
     expect(types(recovered.events)).toEqual(['Trained']);
   });
 
   it('a rejected first training gives ModelFailed until the retry', async () => {
     const { models, clock, trainer } = background();
-    models.forecast(KEY, history, config(), STEPS, QUANTILES);
+    models.forecast(KEY, history, reactiveConfig(), STEPS, QUANTILES);
     await trainer.fail('training did not finish within 600 s');
 
-    const out = models.forecast(KEY, history, config(), STEPS, QUANTILES);
+    const out = models.forecast(KEY, history, reactiveConfig(), STEPS, QUANTILES);
     expect(out.unavailable?.reason).toBe('ModelFailed');
     expect(out.unavailable?.message).toContain('training did not finish within 600 s');
     expect(out.training).toBeUndefined();
     expect(types(out.events)).toEqual(['TrainingFailed']);
 
     clock.now += 30 * SECOND;
-    expect(models.forecast(KEY, history, config(), STEPS, QUANTILES).unavailable?.reason).toBe('ModelTraining');
+    expect(models.forecast(KEY, history, reactiveConfig(), STEPS, QUANTILES).unavailable?.reason).toBe('ModelTraining');
   });
 
   /** A training result made of fakes, to see whether it is disposed. */
@@ -396,7 +464,7 @@ describe('ModelManager with a background trainer', () => {
 
   it('a result arriving after forget(key) is discarded and disposed', async () => {
     const { models, trainer, settledKeys } = background();
-    models.forecast(KEY, history, config(), STEPS, QUANTILES);
+    models.forecast(KEY, history, reactiveConfig(), STEPS, QUANTILES);
 
     models.forget(KEY);
     const result = fakeResult();
@@ -405,15 +473,15 @@ describe('ModelManager with a background trainer', () => {
     expect(result.forecaster.disposed).toBe(true);
     expect(result.driftFallback.forecaster.disposed).toBe(true);
     expect(settledKeys).toEqual([]);
-    const out = models.forecast(KEY, history, config(), STEPS, QUANTILES);
+    const out = models.forecast(KEY, history, reactiveConfig(), STEPS, QUANTILES);
     expect(out).toMatchObject({ unavailable: { reason: 'ModelTraining' }, events: [] });
     expect(trainer.requests).toHaveLength(2);
   });
 
   it('a result arriving after the spec changed is discarded and disposed, and the new spec trains', async () => {
     const { models, trainer, settledKeys } = background();
-    models.forecast(KEY, history, config(), STEPS, QUANTILES);
-    const changed = config({ seasonality: ['1d'] });
+    models.forecast(KEY, history, reactiveConfig(), STEPS, QUANTILES);
+    const changed = reactiveConfig({ seasonality: ['1d'] });
     expect(models.forecast(KEY, history, changed, STEPS, QUANTILES).unavailable?.reason).toBe('ModelTraining');
 
     const stale = fakeResult();
@@ -435,29 +503,29 @@ describe('ModelManager with a background trainer', () => {
 
   it('a training for a spec no longer wanted that fails does not hold back the new spec', async () => {
     const { models, trainer } = background();
-    models.forecast(KEY, history, config({ model: 'Linear' }), STEPS, QUANTILES);
-    models.forecast(KEY, history, config({ model: 'SeasonalNaive' }), STEPS, QUANTILES);
+    models.forecast(KEY, history, reactiveConfig({ model: 'Linear' }), STEPS, QUANTILES);
+    models.forecast(KEY, history, reactiveConfig({ model: 'SeasonalNaive' }), STEPS, QUANTILES);
 
     await trainer.fail('out of memory');
 
-    const out = models.forecast(KEY, history, config({ model: 'SeasonalNaive' }), STEPS, QUANTILES);
+    const out = models.forecast(KEY, history, reactiveConfig({ model: 'SeasonalNaive' }), STEPS, QUANTILES);
     expect(out).toMatchObject({ unavailable: { reason: 'ModelTraining' }, events: [] });
     expect(trainer.requests.map((r) => r.model)).toEqual(['Linear', 'SeasonalNaive']);
   });
 
   it('a result arriving after the spec changed does not replace the previous model', async () => {
     const { models, clock, trainer } = background();
-    models.forecast(KEY, history, config({ model: 'Linear' }), STEPS, QUANTILES);
+    models.forecast(KEY, history, reactiveConfig({ model: 'Linear' }), STEPS, QUANTILES);
     await trainer.finish();
-    const first = models.forecast(KEY, history, config({ model: 'Linear' }), STEPS, QUANTILES);
+    const first = models.forecast(KEY, history, reactiveConfig({ model: 'Linear' }), STEPS, QUANTILES);
 
     clock.now = first.trainedAt! + 6 * HOUR;
-    models.forecast(KEY, history, config({ model: 'Linear' }), STEPS, QUANTILES); // retrain under the old spec
-    models.forecast(KEY, history, config({ model: 'SeasonalNaive' }), STEPS, QUANTILES);
+    models.forecast(KEY, history, reactiveConfig({ model: 'Linear' }), STEPS, QUANTILES); // retrain under the old spec
+    models.forecast(KEY, history, reactiveConfig({ model: 'SeasonalNaive' }), STEPS, QUANTILES);
     const stale = fakeResult('Linear');
     await trainer.finish(stale);
 
-    const out = models.forecast(KEY, history, config({ model: 'SeasonalNaive' }), STEPS, QUANTILES);
+    const out = models.forecast(KEY, history, reactiveConfig({ model: 'SeasonalNaive' }), STEPS, QUANTILES);
     expect(stale.forecaster.disposed).toBe(true);
     expect(out).toMatchObject({ model: 'Linear', trainedAt: first.trainedAt, fallbackKind: 'ModelFailed' });
     expect(types(out.events)).not.toContain('Trained');
