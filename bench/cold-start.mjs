@@ -151,7 +151,7 @@ const result = {
   summary: { heldOut: summarise(heldOut), inSample: summarise(inSample), all: summarise(scored) },
   rows,
 };
-const md = `# Cold start: forecasting from 6 h, 1 day and 3 days of history (issue 15)
+const md = `## Cold start: forecasting from 6 h, 1 day and 3 days of history (issue 15)
 
 Command: \`npx tsc -p tsconfig.build.json --outDir /tmp/pretrained-build/dist && ${command}\`
 

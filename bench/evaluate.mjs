@@ -42,7 +42,9 @@ async function main() {
     const rows = JSON.parse(await readFile(join(outDir, 'evaluate.json'), 'utf8'));
     const previous = await readFile(resultsFile, 'utf8').catch(() => '');
     const wall = Number(/wall time (\d+) s/.exec(previous)?.[1] ?? 0);
-    await writeFile(resultsFile, report(rows, wall));
+    // The machine and date of the run that measured evaluate.json, not of this rewrite.
+    const machine = /^Machine: .*$/m.exec(previous)?.[0];
+    await writeFile(resultsFile, report(rows, wall, machine));
     return;
   }
   const files = (await readdir(traceDir)).filter((n) => n.endsWith('.csv') && n.includes(only)).sort();
@@ -94,14 +96,14 @@ async function main() {
 /** The hindsight-best quantile run of a trace (chosen after seeing its whole score), or null. */
 const bestPoint = bestQuantilePoint;
 
-function report(rows, wallSeconds) {
+function report(rows, wallSeconds, machineLine) {
   const cpu = cpus()[0]?.model ?? 'unknown CPU';
   const lines = [];
   lines.push('# Benchmark results: prescale vs the best-tuned HPA on real traces');
   lines.push('');
   lines.push(`Command: \`npm run build && node bench/evaluate.mjs --model ${model}${only ? ` --only ${only}` : ''}\` (wall time ${Math.round(wallSeconds)} s, ${jobs} jobs).`);
   if (only) lines.push(`**Partial run** (\`--only ${only}\`): ${rows.length} trace${rows.length === 1 ? '' : 's'}; the medians and counts below are over these only.`);
-  lines.push(`Machine: ${cpus().length} × ${cpu}, ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}. Generated ${new Date().toISOString()}.`);
+  lines.push(machineLine ?? `Machine: ${cpus().length} × ${cpu}, ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}. Generated ${new Date().toISOString()}.`);
   lines.push('');
   lines.push('Settings, the same for every trace: capacity per replica = the trace\'s 95th percentile / 10; metric lag 1m;');
   lines.push('start-up delays 2m (web service) and 10m (model server); warm-up 3d (simulated, not scored);');
