@@ -1,7 +1,7 @@
 // Ensemble forecaster: its members are scored out of sample on the latest history, members much
 // worse than the best are dropped, the rest are weighted by inverse error, and the forecast (mean
-// and every quantile) is the weighted average of theirs, or the best member's alone when it scored
-// better on validation than that blend. Weights are recomputed at each fit, i.e. at each retrain.
+// and every quantile) is the weighted average of theirs. Weights are recomputed at each fit, i.e.
+// at each retrain.
 //
 // Validation fits each member once, on the history before the first of `validationFolds`
 // consecutive horizon-long folds at the end of the series, then walks it from fold to fold with
@@ -65,13 +65,6 @@ interface Fold {
   scale: number;
 }
 
-/** A member that passed validation, with its inverse-error weight before normalising. */
-interface Candidate {
-  index: number;
-  validated: Extract<Validated, { forecaster: Forecaster }>;
-  weight: number;
-}
-
 /** A member after validation: fitted up to the last fold origin with its fold forecasts, or why not. */
 type Validated =
   | { name: string; forecaster: Forecaster; foldMeans: number[][]; mase: number | undefined }
@@ -107,29 +100,21 @@ export class EnsembleForecaster implements Forecaster {
     const scores: MemberScore[] = validated.map((v) => ({ name: v.name, weight: 0, ...('failure' in v ? { dropped: v.failure } : definedMase(v.mase)) }));
     const scored = scores.filter((s) => s.mase !== undefined);
     const best = Math.min(...scored.map((s) => s.mase!));
-    const candidates: Candidate[] = [];
+    const kept: (Kept & { foldMeans: number[][] })[] = [];
     validated.forEach((v, i) => {
       if ('failure' in v) return;
       const score = scores[i]!;
+      const member = this.options.members[i]!;
       const dropReason = this.dropReason(score, scored.length, best);
-      if (dropReason !== undefined) {
-        score.dropped = dropReason;
+      const upToDate = dropReason === undefined ? bringUpToDate(member, v.forecaster, series) : { failure: dropReason };
+      if ('failure' in upToDate) {
+        score.dropped = upToDate.failure;
         release(v.forecaster);
         return;
       }
       // Inverse-error weights; a perfect member (MASE 0) is capped so it does not take everything.
-      candidates.push({ index: i, validated: v, weight: score.mase === undefined ? 1 : 1 / Math.max(score.mase, 1e-3) });
+      kept.push({ name: v.name, forecaster: upToDate.forecaster, foldMeans: v.foldMeans, weight: score.mase === undefined ? 1 : 1 / Math.max(score.mase, 1e-3) });
     });
-    const chosen = this.bestAloneOrBlend(candidates, folds, scores);
-    const rest = candidates.filter((c) => !chosen.includes(c));
-    let kept = this.broughtUpToDate(chosen, scores, series);
-    if (kept.length === 0 && rest.length > 0) {
-      // The best member could not follow the full history: the blend of the others serves.
-      for (const c of rest) delete scores[c.index]!.dropped;
-      kept = this.broughtUpToDate(rest, scores, series);
-    } else {
-      rest.forEach((c) => release(c.validated.forecaster));
-    }
     if (kept.length === 0) throw new Error(`no ensemble member could be used: ${scores.map((s) => `${s.name}: ${s.dropped}`).join('; ')}`);
     const total = kept.reduce((sum, m) => sum + m.weight, 0);
     for (const m of kept) m.weight /= total;
@@ -138,43 +123,9 @@ export class EnsembleForecaster implements Forecaster {
     this.fitted = {
       members: kept.map(({ name, forecaster, weight }) => ({ name, forecaster, weight })),
       scores,
-      mase: blendMase(folds, normalised(kept)),
+      mase: blendMase(folds, kept),
     };
     old?.members.forEach((m) => release(m.forecaster));
-  }
-
-  /** The candidates brought to the full series; those that cannot be are marked in `scores` and released. */
-  private broughtUpToDate(candidates: Candidate[], scores: MemberScore[], series: Series): (Kept & { foldMeans: number[][] })[] {
-    const kept: (Kept & { foldMeans: number[][] })[] = [];
-    for (const c of candidates) {
-      const upToDate = bringUpToDate(this.options.members[c.index]!, c.validated.forecaster, series);
-      if ('failure' in upToDate) {
-        scores[c.index]!.dropped = upToDate.failure;
-        release(c.validated.forecaster);
-        continue;
-      }
-      kept.push({ name: c.validated.name, forecaster: upToDate.forecaster, foldMeans: c.validated.foldMeans, weight: c.weight });
-    }
-    return kept;
-  }
-
-  /**
-   * The members to blend: all candidates, or the best one alone when it scored better on the
-   * validation folds than their blend did. A blend helps when the members' errors differ; when one
-   * member dominates (the LSTM on some traces, seasonal-naive on near-periodic ones), blending in the
-   * others only adds their error. The members set aside are marked in `scores` with both errors.
-   */
-  private bestAloneOrBlend(candidates: Candidate[], folds: Fold[], scores: MemberScore[]): Candidate[] {
-    if (candidates.length < 2) return candidates;
-    const withScore = candidates.filter((c) => c.validated.mase !== undefined);
-    if (withScore.length === 0) return candidates;
-    const best = withScore.reduce((a, b) => (b.validated.mase! < a.validated.mase! ? b : a));
-    const blended = blendMase(folds, normalised(candidates.map((c) => ({ weight: c.weight, foldMeans: c.validated.foldMeans }))));
-    if (blended === undefined || !(best.validated.mase! < blended)) return candidates;
-    for (const c of candidates) {
-      if (c !== best) scores[c.index]!.dropped = `${best.validated.name} alone (validation MASE ${best.validated.mase!.toFixed(3)}) beat the blend (${blended.toFixed(3)})`;
-    }
-    return [best];
   }
 
   update(series: Series): void {
@@ -334,12 +285,6 @@ export class EnsembleForecaster implements Forecaster {
     if (state.mase !== undefined && !(isFiniteNumber(state.mase) && state.mase >= 0)) return reject(`MASE ${String(state.mase)}`);
     return { members, scores, mase: state.mase as number | undefined };
   }
-}
-
-/** The same members with weights summing to one. */
-function normalised<T extends { weight: number }>(members: readonly T[]): T[] {
-  const total = members.reduce((sum, m) => sum + m.weight, 0);
-  return members.map((m) => ({ ...m, weight: m.weight / total }));
 }
 
 /** The weighted blend of the kept members' fold forecasts, scored like each member. */
