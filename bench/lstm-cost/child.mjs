@@ -135,38 +135,70 @@ function perOpOverhead(tf) {
 }
 
 /**
- * One Adam step on a 64-example batch of the forecaster's own network (tf/network.js): how many
- * kernels it launches and how long it takes. Skipped, with the reason, if that module changed shape.
+ * One Adam step on a 64-example batch of the forecaster's own network, as its training loop takes
+ * it (the default loss, 'mae'): how many kernels it launches and how long it takes; and one forward
+ * pass of the same 64 examples. Works on either generation of tf/network.js: the raw-op network
+ * with hand-derived gradients (LstmNetwork, tf/train.js trainingStep) or the tf.layers model
+ * trained through autograd (buildNetwork, before that rewrite), so an old build can be measured
+ * beside a new one. Skipped, with the reason, if neither shape is found.
  */
 async function trainingStep(tf) {
   try {
-    const { buildNetwork } = await load('forecast/tf/network.js');
+    const network = await load('forecast/tf/network.js');
+    const training = await load('forecast/tf/train.js');
     const { FEATURES_PER_STEP } = await load('forecast/tf/windows.js');
     const shape = { windowSteps: 32, horizonSteps: 30, seasonSteps: 1440 };
-    const model = buildNetwork(shape, { units: 20, seed: 42 });
-    const sequence = tf.randomNormal([64, shape.windowSteps, FEATURES_PER_STEP], 0, 1, 'float32', 3);
-    const offsets = tf.randomNormal([64, shape.horizonSteps], 0, 1, 'float32', 4);
-    const targets = tf.randomNormal([64, shape.horizonSteps], 0, 1, 'float32', 5);
+    const batch = 64;
+    const normal = (n, seed) => Float32Array.from(tf.randomNormal([n], 0, 1, 'float32', seed).dataSync());
+    const examples = { count: batch, sequence: normal(batch * shape.windowSteps * FEATURES_PER_STEP, 3), offsets: normal(batch * shape.horizonSteps, 4), targets: normal(batch * shape.horizonSteps, 5) };
+    const indices = Array.from({ length: batch }, (_, i) => i);
     const optimizer = tf.train.adam(0.01);
-    const variables = model.trainableWeights.map((w) => w.read());
-    const step = () =>
-      tf.tidy(() => {
-        optimizer.minimize(() => tf.losses.meanSquaredError(targets, model.apply([sequence, offsets], { training: true })), false, variables);
-      });
-    const forward = () => tf.tidy(() => model.apply([sequence, offsets], { training: false }).dataSync());
-    for (let i = 0; i < 3; i++) step();
+    const subject = network.LstmNetwork ? rawOps(network, training, shape, examples, indices, optimizer) : layersModel(tf, network, training, shape, examples, indices, optimizer);
+    for (let i = 0; i < 3; i++) subject.step();
     // tf.profile() reuses one record object, so each count is read before the next profile.
-    const kernelsPerStep = kernelCounts((await tf.profile(step)).kernels);
-    const kernelsPerForward = kernelCounts((await tf.profile(forward)).kernels);
-    const stepSeconds = timeRepeated(step, 3);
-    const forwardSeconds = timeRepeated(forward, 1);
-    tf.dispose([sequence, offsets, targets]);
+    const kernelsPerStep = kernelCounts((await tf.profile(subject.step)).kernels);
+    const kernelsPerForward = kernelCounts((await tf.profile(subject.forward)).kernels);
+    const stepSeconds = timeRepeated(subject.step, 3);
+    const forwardSeconds = timeRepeated(subject.forward, 1);
     optimizer.dispose();
-    model.dispose();
-    return { batch: 64, kernelsPerStep, secondsPerStep: stepSeconds.wall, cpuSecondsPerStep: stepSeconds.cpu, kernelsPerForward, secondsPerForward: forwardSeconds.wall, cpuSecondsPerForward: forwardSeconds.cpu };
+    subject.dispose();
+    return { implementation: subject.implementation, batch, kernelsPerStep, secondsPerStep: stepSeconds.wall, cpuSecondsPerStep: stepSeconds.cpu, kernelsPerForward, secondsPerForward: forwardSeconds.wall, cpuSecondsPerForward: forwardSeconds.cpu };
   } catch (error) {
     return { skipped: error instanceof Error ? error.message : String(error) };
   }
+}
+
+/** The raw-op network: tf/train.js's own trainingStep(). */
+function rawOps(network, training, shape, examples, indices, optimizer) {
+  const model = network.LstmNetwork.create(shape, { units: 20, seed: 42 });
+  return {
+    implementation: 'raw ops, hand-derived gradients',
+    step: () => training.trainingStep(model, optimizer, examples, indices, 'mae'),
+    forward: () => model.corrections(examples),
+    dispose: () => model.dispose(),
+  };
+}
+
+/** The tf.layers model, stepped as its train() did: gather the batch, optimizer.minimize() through autograd. */
+function layersModel(tf, network, training, shape, examples, indices, optimizer) {
+  const model = network.buildNetwork(shape, { units: 20, seed: 42 });
+  const [sequence, offsets] = network.inputTensors(examples, shape);
+  const targets = tf.tensor2d(examples.targets, [examples.count, shape.horizonSteps]);
+  const variables = model.trainableWeights.map((w) => w.read());
+  return {
+    implementation: 'tf.layers, autograd',
+    step: () =>
+      tf.tidy(() => {
+        const picked = tf.tensor1d(indices, 'int32');
+        const [s, o, t] = [sequence, offsets, targets].map((x) => tf.gather(x, picked));
+        optimizer.minimize(() => training.lossOf('mae', t, model.apply([s, o], { training: true })), false, variables);
+      }),
+    forward: () => network.corrections(model, examples, shape),
+    dispose: () => {
+      tf.dispose([sequence, offsets, targets]);
+      model.dispose();
+    },
+  };
 }
 
 function cpuSeconds({ user, system }) {

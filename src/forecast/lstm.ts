@@ -11,13 +11,12 @@
 //
 // A refit starts from the weights the forecaster already holds (fitted or imported) when the new
 // fit's network has the same shape: retraining every few hours then converges in fewer epochs.
-import * as tf from '@tensorflow/tfjs';
 import { NotFittedError, requireHistory, requireSteps } from './history.js';
 import { allNonNegative, assertQuantileLevels, clampMean, empiricalQuantile, sortedFinite } from './quantiles.js';
 import { DAY_MS, periodToSteps } from './season.js';
 import { fillGaps } from './series.js';
 import { activeBackend, requireBackend } from './tf/backend.js';
-import { buildNetwork, copyWeights, corrections, readWeights, weightCount, weightShapes, writeWeights, type WeightValues } from './tf/network.js';
+import { LstmNetwork, weightCount, weightShapes, type WeightValues } from './tf/network.js';
 import { evenlySpaced } from './tf/random.js';
 import { batchLoss, train, type LossName } from './tf/train.js';
 import { baseline, buildExamples, FEATURES_PER_STEP, firstOrigin, writeInputs, type WindowShape } from './tf/windows.js';
@@ -79,7 +78,11 @@ const MIN_WINDOW_STEPS = 8;
 const MIN_EXAMPLES = 40;
 const MIN_VALIDATION_EXAMPLES = 8;
 
-/** Layout version of exportState(); bump it whenever the layout changes. */
+/**
+ * Layout version of exportState(); bump it whenever the layout changes. The weights are in
+ * tf.layers' layout (tf/network.ts weightShapes), which the network built from raw ops keeps, so
+ * states written while the network was a tf.layers model load unchanged, and the other way round.
+ */
 const STATE_FORMAT = 1;
 /** Most LSTM units an imported state may have (the default is 20). */
 const MAX_STATE_UNITS = 1024;
@@ -100,7 +103,7 @@ interface Fitted {
   units: number;
   nonNegative: boolean;
   /** Undefined for a constant history, which is forecast as that constant. */
-  model: tf.LayersModel | undefined;
+  model: LstmNetwork | undefined;
   /**
    * Per output step, sorted validation errors (actual - forecast) in the series' units, rounded to
    * Float32 (the precision of the network that made them) so the state carries them exactly.
@@ -159,17 +162,17 @@ export class LstmForecaster implements Forecaster {
     const training = buildExamples(z, trainOrigins, shape, timeline);
     const validation = buildExamples(z, validationOrigins, shape, timeline);
     const held = this.options.warmStart ? this.networkOfShape(shape, units) : undefined;
-    const model = buildNetwork(shape, { units, seed: this.options.seed });
+    const model = LstmNetwork.create(shape, { units, seed: this.options.seed });
     let warmStart = false;
     let result: ReturnType<typeof train>;
     let predicted: Float32Array;
     try {
       // The held weights must forecast the new validation windows at least as well as a fresh
       // network (which forecasts the plain baseline) does; otherwise they are a worse start.
-      warmStart = held !== undefined && batchLoss(held, validation, shape, this.options.loss) <= batchLoss(model, validation, shape, this.options.loss);
-      if (warmStart) copyWeights(held as tf.LayersModel, model);
-      result = train(model, training, validation, shape, { ...this.options });
-      predicted = corrections(model, validation, shape);
+      warmStart = held !== undefined && batchLoss(held, validation, this.options.loss) <= batchLoss(model, validation, this.options.loss);
+      if (held && warmStart) model.copyFrom(held);
+      result = train(model, training, validation, { ...this.options });
+      predicted = model.corrections(validation);
     } catch (error) {
       model.dispose();
       throw error;
@@ -273,7 +276,7 @@ export class LstmForecaster implements Forecaster {
       nonNegative: fitted.nonNegative,
       sortedErrors: fitted.sortedErrors.map((errors) => encodeFloat32(errors)),
       summary: { ...fitted.summary },
-      weights: fitted.model ? readWeights(fitted.model).map((weight) => ({ shape: weight.shape, values: encodeFloat32(weight.values) })) : null,
+      weights: fitted.model ? fitted.model.readWeights().map((weight) => ({ shape: weight.shape, values: encodeFloat32(weight.values) })) : null,
     };
   }
 
@@ -318,28 +321,21 @@ export class LstmForecaster implements Forecaster {
   }
 
   /** The network held now, when a fit of `shape` and `units` would build one just like it. */
-  private networkOfShape(shape: WindowShape, units: number): tf.LayersModel | undefined {
+  private networkOfShape(shape: WindowShape, units: number): LstmNetwork | undefined {
     const fitted = this.fitted;
     if (!fitted?.model || fitted.units !== units) return undefined;
     const same = fitted.shape.windowSteps === shape.windowSteps && fitted.shape.horizonSteps === shape.horizonSteps && fitted.shape.seasonSteps === shape.seasonSteps;
     return same ? fitted.model : undefined;
   }
 
-  private networkWithWeights(shape: WindowShape, units: number, weights: WeightValues[], path: string): tf.LayersModel {
+  private networkWithWeights(shape: WindowShape, units: number, weights: WeightValues[], path: string): LstmNetwork {
     requireBackend();
-    const model = buildNetwork(shape, { units, seed: this.options.seed });
-    try {
-      const expected = weightShapes(model);
-      if (expected.length !== weights.length) throw incompatible(path, `holds ${weights.length} weights, the network has ${expected.length}`);
-      expected.forEach((dims, i) => {
-        if (dims.join('x') !== weights[i].shape.join('x')) throw incompatible(`${path}[${i}].shape`, `is [${weights[i].shape}], the network's is [${dims}]`);
-      });
-      writeWeights(model, weights);
-      return model;
-    } catch (error) {
-      model.dispose();
-      throw error;
-    }
+    const expected = weightShapes(shape, units);
+    if (expected.length !== weights.length) throw incompatible(path, `holds ${weights.length} weights, the network has ${expected.length}`);
+    expected.forEach((dims, i) => {
+      if (dims.join('x') !== weights[i].shape.join('x')) throw incompatible(`${path}[${i}].shape`, `is [${weights[i].shape}], the network's is [${dims}]`);
+    });
+    return LstmNetwork.fromWeights(shape, units, weights);
   }
 
   private windowSteps(stepMs: number): number {
@@ -380,7 +376,7 @@ export class LstmForecaster implements Forecaster {
 }
 
 /** Scaled forecasts for `steps` points after the history, one network call per horizon block. */
-function rollForward(model: tf.LayersModel, shape: WindowShape, history: History, steps: number): number[] {
+function rollForward(model: LstmNetwork, shape: WindowShape, history: History, steps: number): number[] {
   const z = history.z.slice();
   const n = history.z.length;
   const timeline = { start: history.series.start, stepMs: history.series.stepMs };
@@ -389,7 +385,7 @@ function rollForward(model: tf.LayersModel, shape: WindowShape, history: History
   while (z.length < n + steps) {
     const t = z.length - 1;
     writeInputs(z, t, shape, timeline, sequence, 0, offsets, 0);
-    const correction = corrections(model, { count: 1, sequence, offsets }, shape);
+    const correction = model.corrections({ count: 1, sequence, offsets });
     const block: number[] = [];
     for (let h = 1; h <= shape.horizonSteps; h++) block.push(baseline(z, t, h, shape) + correction[h - 1]);
     z.push(...block);

@@ -1,9 +1,15 @@
 // A synchronous training loop (Adam over shuffled mini-batches, early stopping on a time-ordered
-// validation set). model.fit() is asynchronous; the Forecaster interface fits synchronously.
+// validation set), with the hand-derived gradients of tf/backward.ts.
 import * as tf from '@tensorflow/tfjs';
-import { inputTensors } from './network.js';
+import { gradients } from './backward.js';
+import { forward } from './forward.js';
+import { disposeInputs, inputTensors, targetTensor, type NetworkInputTensors } from './inputs.js';
+import { lossGradient, lossOf, type LossName } from './losses.js';
+import type { LstmNetwork } from './network.js';
 import { seededUniform, shuffled } from './random.js';
-import type { ExampleBatch, WindowShape } from './windows.js';
+import type { ExampleBatch } from './windows.js';
+
+export type { LossName } from './losses.js';
 
 export interface TrainingOptions {
   maxEpochs: number;
@@ -16,45 +22,46 @@ export interface TrainingOptions {
   loss: LossName;
 }
 
-/** Squared error; Huber (quadratic within one scale unit, linear beyond); absolute error. */
-export type LossName = 'mse' | 'huber' | 'mae';
-
-/** The loss between targets and the network's output (scaled units). */
-export function lossOf(name: LossName, targets: tf.Tensor, output: tf.Tensor): tf.Scalar {
-  if (name === 'huber') return tf.losses.huberLoss(targets, output, undefined, 1) as tf.Scalar;
-  if (name === 'mae') return tf.losses.absoluteDifference(targets, output) as tf.Scalar;
-  return tf.losses.meanSquaredError(targets, output) as tf.Scalar;
-}
-
 export interface TrainingResult {
   epochs: number;
   bestEpoch: number;
   bestValidationLoss: number;
 }
 
-/** Trains `model` in place and leaves it holding the weights of its best validation epoch. */
-export function train(
-  model: tf.LayersModel,
-  training: ExampleBatch,
-  validation: ExampleBatch,
-  shape: WindowShape,
-  options: TrainingOptions,
-): TrainingResult {
+interface ExampleTensors {
+  inputs: NetworkInputTensors;
+  targets: tf.Tensor2D;
+}
+
+function exampleTensors(batch: ExampleBatch, network: LstmNetwork): ExampleTensors {
+  return { inputs: inputTensors(batch, network.shape, network.units), targets: targetTensor(batch, network.shape) };
+}
+
+function disposeExamples(examples: ExampleTensors): void {
+  disposeInputs(examples.inputs);
+  examples.targets.dispose();
+}
+
+function lossOn(network: LstmNetwork, examples: ExampleTensors, loss: LossName): number {
+  return tf.tidy(() => lossOf(loss, examples.targets, forward(network.parameters, examples.inputs).output).dataSync()[0]);
+}
+
+/** One Adam step on the examples of `training` at `indices`. */
+export function trainingStep(network: LstmNetwork, optimizer: tf.Optimizer, training: ExampleBatch, indices: readonly number[], loss: LossName): void {
+  tf.tidy(() => {
+    const pass = forward(network.parameters, inputTensors(training, network.shape, network.units, indices));
+    const grads = gradients(network.parameters, pass, lossGradient(loss, targetTensor(training, network.shape, indices), pass.output));
+    optimizer.applyGradients(network.variables.map((variable, i) => ({ name: variable.name, tensor: grads[i] })));
+  });
+}
+
+/** Trains `network` in place and leaves it holding the weights of its best validation epoch. */
+export function train(network: LstmNetwork, training: ExampleBatch, validation: ExampleBatch, options: TrainingOptions): TrainingResult {
   const random = seededUniform(options.seed);
   const optimizer = tf.train.adam(options.learningRate);
-  const variables = model.trainableWeights.map((weight) => weight.read() as tf.Variable);
-  const [trainSequence, trainOffsets] = inputTensors(training, shape);
-  const trainTargets = tf.tensor2d(training.targets, [training.count, shape.horizonSteps]);
-  const [validationSequence, validationOffsets] = inputTensors(validation, shape);
-  const validationTargets = tf.tensor2d(validation.targets, [validation.count, shape.horizonSteps]);
-  const validationLoss = (): number =>
-    tf.tidy(() => {
-      const output = model.apply([validationSequence, validationOffsets], { training: false }) as tf.Tensor;
-      return lossOf(options.loss, validationTargets, output).dataSync()[0];
-    });
-
-  let best = { epoch: 0, loss: validationLoss() };
-  let bestWeights = snapshot(model);
+  const validationTensors = exampleTensors(validation, network);
+  let best = { epoch: 0, loss: lossOn(network, validationTensors, options.loss) };
+  let bestWeights = network.snapshot();
   let epochs = 0;
   try {
     const order = Array.from({ length: training.count }, (_, i) => i);
@@ -62,45 +69,32 @@ export function train(
       epochs = epoch;
       const shuffledOrder = shuffled(order, random);
       for (let from = 0; from < shuffledOrder.length; from += options.batchSize) {
-        tf.tidy(() => {
-          const indices = tf.tensor1d(shuffledOrder.slice(from, from + options.batchSize), 'int32');
-          const sequence = tf.gather(trainSequence, indices);
-          const offsets = tf.gather(trainOffsets, indices);
-          const targets = tf.gather(trainTargets, indices);
-          optimizer.minimize(
-            () => lossOf(options.loss, targets, model.apply([sequence, offsets], { training: true }) as tf.Tensor),
-            false,
-            variables,
-          );
-        });
+        trainingStep(network, optimizer, training, shuffledOrder.slice(from, from + options.batchSize), options.loss);
       }
-      const loss = validationLoss();
+      const loss = lossOn(network, validationTensors, options.loss);
       if (loss < best.loss) {
         best = { epoch, loss };
         tf.dispose(bestWeights);
-        bestWeights = snapshot(model);
+        bestWeights = network.snapshot();
       } else if (epoch - best.epoch >= options.patience) {
         break;
       }
     }
-    model.setWeights(bestWeights);
+    network.restore(bestWeights);
   } finally {
     tf.dispose(bestWeights);
-    tf.dispose([trainSequence, trainOffsets, trainTargets, validationSequence, validationOffsets, validationTargets]);
+    disposeExamples(validationTensors);
     optimizer.dispose();
   }
   return { epochs, bestEpoch: best.epoch, bestValidationLoss: best.loss };
 }
 
-/** The model's loss on a batch of examples (scaled units). */
-export function batchLoss(model: tf.LayersModel, batch: ExampleBatch, shape: WindowShape, loss: LossName): number {
-  return tf.tidy(() => {
-    const [sequence, offsets] = inputTensors(batch, shape);
-    const output = model.apply([sequence, offsets], { training: false }) as tf.Tensor;
-    return lossOf(loss, tf.tensor2d(batch.targets, [batch.count, shape.horizonSteps]), output).dataSync()[0];
-  });
-}
-
-function snapshot(model: tf.LayersModel): tf.Tensor[] {
-  return model.getWeights().map((weight) => weight.clone());
+/** The network's loss on a batch of examples (scaled units). */
+export function batchLoss(network: LstmNetwork, batch: ExampleBatch, loss: LossName): number {
+  const examples = exampleTensors(batch, network);
+  try {
+    return lossOn(network, examples, loss);
+  } finally {
+    disposeExamples(examples);
+  }
 }

@@ -363,6 +363,18 @@ describe('LstmForecaster state and warm start', () => {
     model.dispose();
   });
 
+  it('refuses a state of a format it does not read, so the operator retrains', () => {
+    const model = new LstmForecaster(quick);
+    model.fit(series);
+    const state = roundTrip(model.exportState());
+    // Format 1: the weights in tf.layers' layout, which both the tf.layers and the raw-op network read.
+    expect(state.format).toBe(1);
+    const copy = new LstmForecaster(quick);
+    expect(() => copy.importState({ ...state, format: 2 })).toThrow(IncompatibleStateError);
+    expect(() => copy.predict(5, [0.5])).toThrow(NotFittedError);
+    model.dispose();
+  });
+
   it('does not leak tensors across fit, export, import, warm refit and dispose', () => {
     const before = tf.memory().numTensors;
     const model = new LstmForecaster(quick);
