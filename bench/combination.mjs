@@ -2,14 +2,16 @@
 // Which way of combining the Ensemble's members works best? Dumps every member's forecasts on the
 // backtest folds of every dev trace once (bench/combine/dump.mjs, cached in --cache), then scores each
 // combination rule and validation length on those same forecasts, as the ratio of its MASE to the best
-// statistical model's on each trace. Writes bench/results/combination.md.
+// statistical model's on each trace; then a split-half check: the same rows on two fixed halves of the
+// traces (FNV-1a of the file name, even/odd), comparing the product's rule with one candidate named in
+// advance. Writes bench/results/combination.md.
 //
 //   npm run build && node bench/combination.mjs [--cache DIR] [--jobs 2] [--validation 4,8,16,24,48] [--lstm '{"loss":"mse"}']
 import { existsSync } from 'node:fs';
 import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import { cpus, tmpdir } from 'node:os';
 import { basename, join, resolve } from 'node:path';
-import { bestMemberScore, comparatorScores, foldOracle, membersOf, memberScore, refittedAtOrigin, ruleScore, statisticalOf, summarise } from './combine/analyse.mjs';
+import { bestMemberScore, comparatorScores, foldOracle, halfOf, membersOf, memberScore, refittedAtOrigin, ruleScore, statisticalOf, summarise } from './combine/analyse.mjs';
 import { RULES } from './combine/rules.mjs';
 import { flag, fmt, pool, resultsDir, root, run } from './lib.mjs';
 
@@ -23,13 +25,17 @@ const lstmOptions = flag('--lstm', '');
 await mkdir(cache, { recursive: true });
 const files = (await readdir(traceDir)).filter((f) => f.endsWith('.csv')).sort();
 const dumpPath = (file) => join(cache, `${basename(file, '.csv')}.json`);
+const timePath = (file) => join(cache, `${basename(file, '.csv')}.seconds.json`);
 const started = Date.now();
 await pool(
   files.map((file) => async () => {
     const out = dumpPath(file);
     if (existsSync(out)) return;
     try {
+      const t0 = Date.now();
       await run('node', [join(root, 'bench/combine/dump.mjs'), '--trace', join(traceDir, file), '--out', out, '--validation-folds', String(maxLength), ...(lstmOptions ? ['--lstm', lstmOptions] : [])], { maxBuffer: 1 << 26 });
+      // Kept beside the dump, so a table rebuilt from the cache still says what dumping cost.
+      await writeFile(timePath(file), JSON.stringify({ seconds: (Date.now() - t0) / 1000, jobs }));
     } catch (err) {
       process.stderr.write(`${file}: ${String(err.stderr || err.message).trim().split('\n').pop()}\n`);
     }
@@ -56,7 +62,16 @@ const overall = STATISTICAL
   .sort((a, b) => a.median - b.median)[0].m;
 const lines = ['## Combining the Ensemble\'s members', ''];
 const command = `npm run build && node bench/combination.mjs${lstmOptions ? ` --lstm '${lstmOptions}'` : ''}`;
-lines.push(`Command: \`${command}\` (${dumps.length} dev traces, 8 backtest origins each, horizon 30m, history 7d; dumping took ${Math.round((Date.now() - started) / 1000)} s, 0 when cached; about 45 s per trace on 1 core).`);
+// What dumping cost, from the timings kept beside the dumps (so also when every dump was cached).
+const timings = [];
+for (const file of files) {
+  if (existsSync(timePath(file))) timings.push(JSON.parse(await readFile(timePath(file), 'utf8')));
+}
+const dumpSeconds = timings.reduce((s, t) => s + t.seconds, 0);
+const dumpCost = timings.length
+  ? `dumping took ${Math.round(dumpSeconds)} s in all for ${timings.length} traces, about ${fmt(dumpSeconds / timings.length, 2)} s per trace with ${[...new Set(timings.map((t) => t.jobs))].join('/')} job(s) at a time`
+  : `dumping took ${Math.round((Date.now() - started) / 1000)} s, 0 when cached`;
+lines.push(`Command: \`${command}\` (${dumps.length} dev traces, 8 backtest origins each, horizon 30m, history 7d; ${dumpCost}).`);
 lines.push('');
 lines.push('Each member is fitted once before the validation folds and walked through them, as the Ensemble does; every rule is scored on the same forecasts. Ratio: the rule\'s test MASE over the best statistical model\'s (fitted at the origin) on each trace.');
 lines.push('');
@@ -92,10 +107,76 @@ for (const { rule, v, s, t, over } of table) {
 }
 function ratios(scores) {
   return {
+    scores,
     s: summarise(scores.map(([trace, x]) => x / comparators.get(trace).best)),
     t: summarise(scores.map(([trace, x]) => x / comparators.get(trace).byModel[overall])),
     over: overBound(scores),
   };
+}
+
+// Split-half check: the same rows on two fixed halves of the traces (by a hash of the file name, not
+// by anything measured), to see whether a choice made from principle holds on both.
+const halves = ['A', 'B'];
+const inHalf = (half) => dumps.filter((d) => halfOf(d.trace) === half).map((d) => d.trace);
+const members = Object.fromEntries(halves.map((h) => [h, new Set(inHalf(h))]));
+const halfStats = (row, half) => {
+  const scores = row.scores.filter(([trace]) => members[half].has(trace));
+  return {
+    s: summarise(scores.map(([trace, x]) => x / comparators.get(trace).best)),
+    t: summarise(scores.map(([trace, x]) => x / comparators.get(trace).byModel[overall])),
+    over: overBound(scores),
+  };
+};
+lines.push('');
+lines.push('### Split-half check');
+lines.push('');
+lines.push(`The traces split into two fixed halves by the 32-bit FNV-1a hash of the file name: even in half A (${members.A.size} traces), odd in half B (${members.B.size}). ${overall} and the bound (1.1 × best member + 0.05) are the same as above; each half's column counts its own traces.`);
+lines.push('');
+lines.push(`| rule | validation folds | A: median ratio | A: median vs ${overall} | A: over bound | B: median ratio | B: median vs ${overall} | B: over bound |`);
+lines.push('|---|---|---|---|---|---|---|---|');
+for (const row of table) {
+  const cells = halves.map((h) => {
+    const { s, t, over } = halfStats(row, h);
+    return `${fmt(s.median)} | ${fmt(t.median)} | ${over.length}/${s.traces}`;
+  });
+  lines.push(`| ${row.rule} | ${row.v} | ${cells.join(' | ')} |`);
+}
+// The two candidates named in advance: the product's rule at 4 folds, and the best member when it
+// beat the v1 blend, validated over one daily season (48 folds of 30 minutes), plus the same at 24.
+const rowOf = (rule, v) => table.find((r) => r.rule === rule && r.v === v);
+const current = { label: 'v1 at 4 folds', row: rowOf('inv-mase, drop >1.5x (v1)', 4) };
+const candidates = [48, 24].filter((v) => lengths.includes(v)).map((v) => ({ label: `"v1 or best" at ${v} folds`, row: rowOf('v1, or the best member when it beat the blend', v) }));
+if (current.row && candidates.length) {
+  // Medians compared as printed (3 significant digits): a difference below that is a tie.
+  const cmp = (a, b) => (fmt(a) === fmt(b) ? 0 : a < b ? -1 : 1);
+  const word = (c) => (c < 0 ? 'lower' : c > 0 ? 'higher' : 'the same');
+  const sentences = [];
+  for (const cand of candidates) {
+    const parts = [];
+    const tally = { over: [], median: [] };
+    const silent = [];
+    let beatsBoth = true;
+    for (const h of halves) {
+      const a = halfStats(cand.row, h);
+      const b = halfStats(current.row, h);
+      const overCmp = Math.sign(a.over.length - b.over.length);
+      const medCmp = cmp(a.s.median, b.s.median);
+      const hwCmp = cmp(a.t.median, b.t.median);
+      if (!(overCmp < 0 && medCmp < 0)) beatsBoth = false;
+      tally.over.push(overCmp);
+      tally.median.push(medCmp);
+      if (a.over.length === 0 && b.over.length === 0) silent.push(h);
+      parts.push(`in half ${h} ${a.over.length} traces over the bound against ${b.over.length} (${word(overCmp)}), median ratio ${fmt(a.s.median)} against ${fmt(b.s.median)} (${word(medCmp)}), median vs ${overall} ${fmt(a.t.median)} against ${fmt(b.t.median)} (${word(hwCmp)})`);
+    }
+    const count = (xs) => `lower in ${xs.filter((x) => x < 0).length}, the same in ${xs.filter((x) => x === 0).length}, higher in ${xs.filter((x) => x > 0).length} of the 2 halves`;
+    const note = silent.length ? ` (half ${silent.join(' and ')} has no trace over the bound under either rule, so it cannot separate them on that count)` : '';
+    sentences.push(`${cand.label} against ${current.label}: ${parts.join('; ')}. Over the bound: ${count(tally.over)}${note}; median ratio: ${count(tally.median)}. So ${cand.label} ${beatsBoth ? 'does' : 'does not'} beat ${current.label} on both the over-bound count and the median ratio in both halves.`);
+  }
+  const listOver = ({ label, row }) => `${label}: ${row.over.length ? row.over.map((t) => `${t} (${halfOf(t)})`).join(', ') : 'none'}`;
+  lines.push('');
+  lines.push(`Candidates fixed before looking at the halves: ${current.label} (the product's rule) and "v1, or the best member when it beat the blend" with a validation of one daily season (48 folds of 30 minutes), and the same at 24 folds. "Beat" means strictly fewer traces over the bound and a lower median ratio to the best statistical model, as printed. ${sentences.join(' ')}`);
+  lines.push('');
+  lines.push(`Traces over the bound (with their half): ${[current, ...candidates].map(listOver).join('; ')}.`);
 }
 
 const text = lines.join('\n') + '\n';

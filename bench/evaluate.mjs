@@ -2,7 +2,7 @@
 // Runs `prescale backtest` and `prescale simulate` over every trace in ../shared/data/traces/dev with
 // one fixed set of settings, and writes bench/RESULTS.md (plus the raw JSON in bench/results/).
 //
-//   npm run build && node bench/evaluate.mjs [--traces DIR] [--jobs 2] [--model holt-winters] [--only SUBSTRING] [--out DIR]
+//   npm run build && node bench/evaluate.mjs [--traces DIR] [--jobs 2] [--model holt-winters] [--only SUBSTRING] [--out DIR] [--dist DIR]
 //   node bench/evaluate.mjs --report-only [--out DIR]   (rewrite RESULTS.md from DIR/evaluate.json)
 //
 // A full run writes bench/RESULTS.md and bench/results/evaluate.json. A partial one (--only) never

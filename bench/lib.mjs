@@ -18,10 +18,16 @@ export function flag(name, fallback) {
 
 export const hasFlag = (name) => process.argv.slice(2).includes(name);
 
+/**
+ * The compiled tree the CLI runs from: dist/, or --dist DIR (a private build, so that a test run
+ * rebuilding dist/ cannot change the code under a long bench).
+ */
+export const distDir = resolve(flag('--dist', join(root, 'dist')));
+
 /** Runs the compiled `prescale` CLI with --json; resolves with its output, stderr and wall seconds. */
 export async function prescale(argv, timeoutMs = 60 * 60_000) {
   const started = process.hrtime.bigint();
-  const { stdout, stderr } = await run('node', [join(root, 'dist/cli/main.js'), ...argv, '--json'], { maxBuffer: 64 * 1024 * 1024, timeout: timeoutMs });
+  const { stdout, stderr } = await run('node', [join(distDir, 'cli/main.js'), ...argv, '--json'], { maxBuffer: 64 * 1024 * 1024, timeout: timeoutMs });
   return { json: JSON.parse(stdout), stderr, seconds: Number(process.hrtime.bigint() - started) / 1e9 };
 }
 

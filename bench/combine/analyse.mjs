@@ -90,3 +90,16 @@ export function summarise(ratios) {
     worst: r.at(-1),
   };
 }
+
+/** 32-bit FNV-1a of a string's UTF-8 bytes. */
+export function fnv1a(text) {
+  let h = 0x811c9dc5;
+  for (const byte of new TextEncoder().encode(text)) {
+    h ^= byte;
+    h = Math.imul(h, 0x01000193) >>> 0;
+  }
+  return h;
+}
+
+/** The fixed half a trace belongs to: 'A' when the FNV-1a hash of its file name is even, else 'B'. */
+export const halfOf = (trace) => (fnv1a(trace) % 2 === 0 ? 'A' : 'B');
