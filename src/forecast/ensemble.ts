@@ -1,10 +1,11 @@
 // Ensemble forecaster: its members are scored out of sample on the latest history, members much
 // worse than the best are dropped, the rest are weighted by inverse error, and the forecast (mean
-// and every quantile) is the weighted average of theirs. Weights are recomputed at each fit, i.e.
-// at each retrain.
+// and every quantile) is the weighted average of theirs, or the best member's alone when it scored
+// better on validation than that blend. Weights are recomputed at each fit, i.e. at each retrain.
 //
-// Validation fits each member once, on the history before the first of `validationFolds`
-// consecutive horizon-long folds at the end of the series, then walks it from fold to fold with
+// Validation fits each member once, on the history before the first of the consecutive
+// horizon-long folds at the end of the series (by default as many as cover one season, a day),
+// then walks it from fold to fold with
 // update(): the parameters stay those learned before the first origin, so every fold is out of
 // sample, and a member costs one fit rather than one per fold (an LSTM fit takes seconds). The
 // kept members are then brought up to the full series: cheap members (`refitAtOrigin`, the
@@ -25,8 +26,18 @@ export interface EnsembleMember {
 
 export interface EnsembleOptions {
   members: EnsembleMember[];
-  /** Validation folds: consecutive horizon-long spans at the end of the history. */
+  /**
+   * Validation folds: consecutive horizon-long spans at the end of the history. When absent, as
+   * many as cover `validationSpanMs`, as far as the history lets every member be fitted before
+   * the first of them, and never fewer than MIN_VALIDATION_FOLDS.
+   */
   validationFolds?: number;
+  /**
+   * The stretch of latest history validation should cover when `validationFolds` is not set:
+   * a whole season, so that members are chosen on every part of the cycle (the daily ramp as well
+   * as the quiet night), not on whatever the last few horizons happened to hold.
+   */
+  validationSpanMs?: number;
   /** Steps ahead each validation fold scores (the forecast horizon). */
   horizonSteps?: number;
   /** A member whose validation MASE exceeds this multiple of the best member's is dropped. */
@@ -41,6 +52,11 @@ export interface MemberScore {
   /** Why a member has no weight. */
   dropped?: string;
 }
+
+/** The fewest validation folds, whatever the span and history. */
+export const MIN_VALIDATION_FOLDS = 4;
+/** The default validation span: one day, the season of most workloads. */
+export const DEFAULT_VALIDATION_SPAN_MS = 86_400_000;
 
 /** Layout version of the Ensemble's exported state. */
 const STATE_FORMAT = 1;
@@ -65,6 +81,13 @@ interface Fold {
   scale: number;
 }
 
+/** A member that passed validation, with its inverse-error weight before normalising. */
+interface Candidate {
+  index: number;
+  validated: Extract<Validated, { forecaster: Forecaster }>;
+  weight: number;
+}
+
 /** A member after validation: fitted up to the last fold origin with its fold forecasts, or why not. */
 type Validated =
   | { name: string; forecaster: Forecaster; foldMeans: number[][]; mase: number | undefined }
@@ -72,7 +95,8 @@ type Validated =
 
 export class EnsembleForecaster implements Forecaster {
   readonly name = 'Ensemble';
-  private readonly folds: number;
+  private readonly fixedFolds: number | undefined;
+  private readonly spanMs: number;
   private readonly horizonSteps: number;
   private readonly dropRatio: number;
   private fitted: Fitted | undefined;
@@ -81,7 +105,8 @@ export class EnsembleForecaster implements Forecaster {
     if (options.members.length === 0) throw new Error('an ensemble needs at least one member');
     const names = options.members.map((m) => m.name);
     if (new Set(names).size !== names.length) throw new Error(`ensemble member names must be unique, got ${names.join(', ')}`);
-    this.folds = options.validationFolds ?? 4;
+    this.fixedFolds = options.validationFolds;
+    this.spanMs = options.validationSpanMs ?? DEFAULT_VALIDATION_SPAN_MS;
     this.horizonSteps = options.horizonSteps ?? 30;
     this.dropRatio = options.dropRatio ?? 1.5;
   }
@@ -89,7 +114,19 @@ export class EnsembleForecaster implements Forecaster {
   /** The least any member needs, plus the validation span scored on top of it. */
   minHistoryPoints(stepMs: number): number {
     const least = Math.min(...this.options.members.map((m) => m.make().minHistoryPoints(stepMs)));
-    return least + this.folds * this.horizonSteps;
+    return least + (this.fixedFolds ?? MIN_VALIDATION_FOLDS) * this.horizonSteps;
+  }
+
+  /**
+   * How many folds validate on a history of `n` points: the fixed count, or the folds that cover
+   * the span, fewer when the history before them would be too short for some member.
+   */
+  validationFoldCount(n: number, stepMs: number): number {
+    if (this.fixedFolds !== undefined) return this.fixedFolds;
+    const wanted = Math.max(MIN_VALIDATION_FOLDS, Math.ceil(this.spanMs / stepMs / this.horizonSteps));
+    const most = Math.max(...this.options.members.map((m) => m.make().minHistoryPoints(stepMs)));
+    const room = Math.floor((n - most) / this.horizonSteps);
+    return Math.max(MIN_VALIDATION_FOLDS, Math.min(wanted, room));
   }
 
   fit(series: Series): void {
@@ -100,21 +137,29 @@ export class EnsembleForecaster implements Forecaster {
     const scores: MemberScore[] = validated.map((v) => ({ name: v.name, weight: 0, ...('failure' in v ? { dropped: v.failure } : definedMase(v.mase)) }));
     const scored = scores.filter((s) => s.mase !== undefined);
     const best = Math.min(...scored.map((s) => s.mase!));
-    const kept: (Kept & { foldMeans: number[][] })[] = [];
+    const candidates: Candidate[] = [];
     validated.forEach((v, i) => {
       if ('failure' in v) return;
       const score = scores[i]!;
-      const member = this.options.members[i]!;
       const dropReason = this.dropReason(score, scored.length, best);
-      const upToDate = dropReason === undefined ? bringUpToDate(member, v.forecaster, series) : { failure: dropReason };
-      if ('failure' in upToDate) {
-        score.dropped = upToDate.failure;
+      if (dropReason !== undefined) {
+        score.dropped = dropReason;
         release(v.forecaster);
         return;
       }
       // Inverse-error weights; a perfect member (MASE 0) is capped so it does not take everything.
-      kept.push({ name: v.name, forecaster: upToDate.forecaster, foldMeans: v.foldMeans, weight: score.mase === undefined ? 1 : 1 / Math.max(score.mase, 1e-3) });
+      candidates.push({ index: i, validated: v, weight: score.mase === undefined ? 1 : 1 / Math.max(score.mase, 1e-3) });
     });
+    const chosen = this.bestAloneOrBlend(candidates, folds, scores);
+    const rest = candidates.filter((c) => !chosen.includes(c));
+    let kept = this.broughtUpToDate(chosen, scores, series);
+    if (kept.length === 0 && rest.length > 0) {
+      // The best member could not follow the full history: the blend of the others serves.
+      for (const c of rest) delete scores[c.index]!.dropped;
+      kept = this.broughtUpToDate(rest, scores, series);
+    } else {
+      rest.forEach((c) => release(c.validated.forecaster));
+    }
     if (kept.length === 0) throw new Error(`no ensemble member could be used: ${scores.map((s) => `${s.name}: ${s.dropped}`).join('; ')}`);
     const total = kept.reduce((sum, m) => sum + m.weight, 0);
     for (const m of kept) m.weight /= total;
@@ -123,9 +168,43 @@ export class EnsembleForecaster implements Forecaster {
     this.fitted = {
       members: kept.map(({ name, forecaster, weight }) => ({ name, forecaster, weight })),
       scores,
-      mase: blendMase(folds, kept),
+      mase: blendMase(folds, normalised(kept)),
     };
     old?.members.forEach((m) => release(m.forecaster));
+  }
+
+  /** The candidates brought to the full series; those that cannot be are marked in `scores` and released. */
+  private broughtUpToDate(candidates: Candidate[], scores: MemberScore[], series: Series): (Kept & { foldMeans: number[][] })[] {
+    const kept: (Kept & { foldMeans: number[][] })[] = [];
+    for (const c of candidates) {
+      const upToDate = bringUpToDate(this.options.members[c.index]!, c.validated.forecaster, series);
+      if ('failure' in upToDate) {
+        scores[c.index]!.dropped = upToDate.failure;
+        release(c.validated.forecaster);
+        continue;
+      }
+      kept.push({ name: c.validated.name, forecaster: upToDate.forecaster, foldMeans: c.validated.foldMeans, weight: c.weight });
+    }
+    return kept;
+  }
+
+  /**
+   * The members to blend: all candidates, or the best one alone when it scored better on the
+   * validation folds than their blend did. A blend helps when the members' errors differ; when one
+   * member dominates (the LSTM on some traces, seasonal-naive on near-periodic ones), blending in the
+   * others only adds their error. The members set aside are marked in `scores` with both errors.
+   */
+  private bestAloneOrBlend(candidates: Candidate[], folds: Fold[], scores: MemberScore[]): Candidate[] {
+    if (candidates.length < 2) return candidates;
+    const withScore = candidates.filter((c) => c.validated.mase !== undefined);
+    if (withScore.length === 0) return candidates;
+    const best = withScore.reduce((a, b) => (b.validated.mase! < a.validated.mase! ? b : a));
+    const blended = blendMase(folds, normalised(candidates.map((c) => ({ weight: c.weight, foldMeans: c.validated.foldMeans }))));
+    if (blended === undefined || !(best.validated.mase! < blended)) return candidates;
+    for (const c of candidates) {
+      if (c !== best) scores[c.index]!.dropped = `${best.validated.name} alone (validation MASE ${best.validated.mase!.toFixed(3)}) beat the blend (${blended.toFixed(3)})`;
+    }
+    return [best];
   }
 
   update(series: Series): void {
@@ -203,7 +282,8 @@ export class EnsembleForecaster implements Forecaster {
   /** `folds` consecutive horizon-long folds ending at the last point, as backtest() lays them out. */
   private validationFolds(series: Series): Fold[] {
     const n = series.values.length;
-    const origins = foldOrigins(n, { horizonSteps: this.horizonSteps, warmupSteps: n - this.folds * this.horizonSteps, folds: this.folds });
+    const folds = this.validationFoldCount(n, series.stepMs);
+    const origins = foldOrigins(n, { horizonSteps: this.horizonSteps, warmupSteps: n - folds * this.horizonSteps, folds });
     return origins.map((origin) => ({
       origin,
       actual: series.values.slice(origin, origin + this.horizonSteps),
@@ -285,6 +365,12 @@ export class EnsembleForecaster implements Forecaster {
     if (state.mase !== undefined && !(isFiniteNumber(state.mase) && state.mase >= 0)) return reject(`MASE ${String(state.mase)}`);
     return { members, scores, mase: state.mase as number | undefined };
   }
+}
+
+/** The same members with weights summing to one. */
+function normalised<T extends { weight: number }>(members: readonly T[]): T[] {
+  const total = members.reduce((sum, m) => sum + m.weight, 0);
+  return members.map((m) => ({ ...m, weight: m.weight / total }));
 }
 
 /** The weighted blend of the kept members' fold forecasts, scored like each member. */

@@ -1,6 +1,6 @@
 // Builds a Forecaster from the model name in a PredictiveScaler spec, fresh or from a saved state.
 import type { ModelName } from '../api/types.js';
-import { EnsembleForecaster } from './ensemble.js';
+import { DEFAULT_VALIDATION_SPAN_MS, EnsembleForecaster } from './ensemble.js';
 import { HoltWintersForecaster } from './holtWinters.js';
 import { LinearForecaster } from './linear.js';
 import { LstmForecaster } from './lstm.js';
@@ -8,7 +8,7 @@ import { MstlForecaster } from './mstl.js';
 import { bundledGlobalModel } from './pretrained/bundled.js';
 import { PretrainedForecaster } from './pretrained/forecaster.js';
 import { SeasonalNaiveForecaster } from './seasonalNaive.js';
-import { IncompatibleStateError, type Forecaster, type ForecasterOptions, type ForecasterState } from './types.js';
+import { IncompatibleStateError, type Forecaster, type ForecasterOptions, type ForecasterState, type Seasonality } from './types.js';
 
 export type StatisticalModelName = 'HoltWinters' | 'SeasonalNaive' | 'Linear' | 'MSTL';
 export type EnsembleMemberName = 'LSTM' | StatisticalModelName;
@@ -66,10 +66,20 @@ export function createForecaster(model: ModelName, options: ForecasterOptions = 
       return new EnsembleForecaster({
         members: ENSEMBLE_MEMBERS.map((name) => ({ name, make: () => createForecaster(name, options), refitAtOrigin: isStatisticalModel(name) })),
         horizonSteps: options.horizonSteps,
+        validationSpanMs: validationSpanOf(options.seasonality),
       });
     default:
       throw new Error(`model ${String(model)} is not available in this version; call resolveModel() first`);
   }
+}
+
+/**
+ * What the Ensemble validates on: the longest declared season up to a day (a weekly season would
+ * cost a week of extra history and hundreds of folds), else a day.
+ */
+function validationSpanOf(seasonality: Seasonality | undefined): number {
+  if (!Array.isArray(seasonality) || seasonality.length === 0) return DEFAULT_VALIDATION_SPAN_MS;
+  return Math.min(DEFAULT_VALIDATION_SPAN_MS, Math.max(...seasonality));
 }
 
 /**

@@ -6,8 +6,9 @@ import { requireHistory, NotFittedError } from '../../../src/forecast/history.js
 import { HoltWintersForecaster } from '../../../src/forecast/holtWinters.js';
 import { LinearForecaster } from '../../../src/forecast/linear.js';
 import { SeasonalNaiveForecaster } from '../../../src/forecast/seasonalNaive.js';
-import { IncompatibleStateError, type Forecast, type Forecaster, type ForecasterState, type Series } from '../../../src/forecast/types.js';
-import { dailySine } from './fixtures.js';
+import { IncompatibleStateError, type Forecast, type Forecaster, type ForecasterState, type Seasonality, type Series } from '../../../src/forecast/types.js';
+import { dailySine, FIVE_MINUTES, gaussian, makeSeries } from './fixtures.js';
+import { createForecaster } from '../../../src/forecast/registry.js';
 
 const DAY_MS = 86_400_000;
 
@@ -157,22 +158,64 @@ describe('EnsembleForecaster validation', () => {
   });
 
   it('weights members by inverse validation MASE', () => {
+    const flat = dailySine(3, 0, 0.5);
+    // On either side of the level 100: their blend beats both, so both are blended.
+    const e = new EnsembleForecaster({
+      members: [
+        { name: 'close', make: () => new Level('close', { fixed: 100.5 }) },
+        { name: 'further', make: () => new Level('further', { fixed: 99.4 }) },
+      ],
+      horizonSteps: 12,
+      validationFolds: 4,
+    });
+    e.fit(flat);
+    const close = member(e, 'close');
+    const further = member(e, 'further');
+    expect(close.mase).toBeCloseTo(constantMase(flat, 100.5, 4, 12), 9);
+    expect(further.mase).toBeCloseTo(constantMase(flat, 99.4, 4, 12), 9);
+    expect(close.weight).toBeGreaterThan(further.weight);
+    expect(close.weight / further.weight).toBeCloseTo(further.mase! / close.mase!, 9);
+    expect(close.weight + further.weight).toBeCloseTo(1, 12);
+  });
+
+  it('serves the best member alone when it beat the blend on the validation folds, saying why the others are out', () => {
     const flat = dailySine(3, 0, 3);
+    // Both above the level 100: any blend lies between them, so it is worse than the closer one.
     const e = new EnsembleForecaster({
       members: [
         { name: 'close', make: () => new Level('close', { fixed: 101 }) },
         { name: 'further', make: () => new Level('further', { fixed: 103 }) },
       ],
       horizonSteps: 12,
+      validationFolds: 4,
     });
     e.fit(flat);
     const close = member(e, 'close');
-    const further = member(e, 'further');
-    expect(close.mase).toBeCloseTo(constantMase(flat, 101, 4, 12), 9);
-    expect(further.mase).toBeCloseTo(constantMase(flat, 103, 4, 12), 9);
-    expect(close.weight).toBeGreaterThan(further.weight);
-    expect(close.weight / further.weight).toBeCloseTo(further.mase! / close.mase!, 9);
-    expect(close.weight + further.weight).toBeCloseTo(1, 12);
+    expect(close.weight).toBe(1);
+    expect(member(e, 'further')).toMatchObject({ weight: 0, dropped: expect.stringMatching(/^close alone \(validation MASE [0-9.]+\) beat the blend \([0-9.]+\)$/) });
+    expect(e.describe().mase).toBeCloseTo(close.mase!, 12);
+    expect(e.predict(6, [0.5]).mean).toEqual(Array(6).fill(101));
+  });
+
+  it('falls back to the blend of the others when the best member cannot be brought to the full history', () => {
+    const flat = dailySine(3, 0, 3);
+    // 'close' validates, then its refit on the full history fails.
+    class FailsOnTheFullHistory extends Level {
+      override fit(series: Series): void {
+        if (series.values.length === flat.values.length) throw new Error('no');
+        super.fit(series);
+      }
+    }
+    const failingRefit: EnsembleMember = { name: 'close', refitAtOrigin: true, make: () => new FailsOnTheFullHistory('close', { fixed: 101 }) };
+    const e = new EnsembleForecaster({
+      members: [failingRefit, { name: 'further', make: () => new Level('further', { fixed: 103 }) }, { name: 'far', make: () => new Level('far', { fixed: 104 }) }],
+      horizonSteps: 12,
+      validationFolds: 4,
+    });
+    e.fit(flat);
+    expect(member(e, 'close')).toMatchObject({ weight: 0, dropped: expect.stringMatching(/^refit on the full history failed/) });
+    expect(member(e, 'further').weight + member(e, 'far').weight).toBeCloseTo(1, 12);
+    expect(member(e, 'further').dropped).toBeUndefined();
   });
 
   it('drops a member far worse than the best, one that fails and one the history before the folds is too short for', () => {
@@ -184,6 +227,7 @@ describe('EnsembleForecaster validation', () => {
         { name: 'needy', make: () => new Level('needy', { fixed: 100, minPoints: n - 10 }) },
       ],
       horizonSteps: 12,
+      validationFolds: 4,
     });
     e.fit(series);
     expect(member(e, 'hw').weight).toBe(1);
@@ -204,6 +248,7 @@ describe('EnsembleForecaster validation', () => {
         { name: 'high', make: () => new Level('high', { fixed: 104 }) },
       ],
       horizonSteps: 12,
+      validationFolds: 4,
     });
     e.fit(flat);
     const low = member(e, 'low');
@@ -222,6 +267,7 @@ describe('EnsembleForecaster validation', () => {
         { name: 'b', make: () => new Level('b', { fixed: 102 }) },
       ],
       horizonSteps: 12,
+      validationFolds: 4,
     });
     e.fit(dailySine(3, 0, 3));
     expect(members(e).reduce((s, m) => s + m.weight, 0)).toBeCloseTo(1, 12);
@@ -240,12 +286,65 @@ describe('EnsembleForecaster validation', () => {
   });
 });
 
+describe('EnsembleForecaster validation span', () => {
+  const series = dailySine(3, 30, 3); // 864 five-minute points, 288 a day
+  const n = series.values.length;
+  const level = (minPoints: number) => ({ name: 'level', make: () => new Level('level', { fixed: 100, minPoints }) });
+
+  it('validates by default on as many folds as cover a day, scored on exactly those folds', () => {
+    const e = new EnsembleForecaster({ members: [level(288)], horizonSteps: 12 });
+    expect(e.validationFoldCount(n, series.stepMs)).toBe(24);
+    e.fit(series);
+    expect(member(e, 'level').mase).toBeCloseTo(constantMase(series, 100, 24, 12), 9);
+  });
+
+  it('validates on fewer folds when the history before them would be too short for a member, never on fewer than four', () => {
+    expect(new EnsembleForecaster({ members: [level(2), level(700)].map((m, i) => ({ ...m, name: `m${i}` })), horizonSteps: 12 }).validationFoldCount(n, series.stepMs)).toBe(13);
+    expect(new EnsembleForecaster({ members: [level(850)], horizonSteps: 12 }).validationFoldCount(n, series.stepMs)).toBe(4);
+    expect(new EnsembleForecaster({ members: [level(2)], horizonSteps: 12, validationSpanMs: 3_600_000 }).validationFoldCount(n, series.stepMs)).toBe(4);
+    expect(new EnsembleForecaster({ members: [level(2)], horizonSteps: 12, validationFolds: 7 }).validationFoldCount(n, series.stepMs)).toBe(7);
+    // The least history the Ensemble asks for stays the least member's plus four folds.
+    expect(new EnsembleForecaster({ members: [level(288)], horizonSteps: 12 }).minHistoryPoints(series.stepMs)).toBe(288 + 4 * 12);
+  });
+
+  it('chooses on the whole day: a daily peak outside the last horizons still counts against the member that misses it', () => {
+    // Flat at 100 with noise, and a 3-hour plateau at 400 every day that ended 4 hours before the end.
+    const perDay = 288;
+    const next = gaussian(7);
+    const peaked: Series = makeSeries(3 * perDay, FIVE_MINUTES, (i) => {
+      const phase = (i + 4 * 12 + 36) % perDay;
+      return (phase < 36 ? 400 : 100) + 2 * next();
+    });
+    const make = () => [
+      { name: 'flat', make: () => new Level('flat', { fixed: 100 }) },
+      { name: 'SeasonalNaive', make: () => new SeasonalNaiveForecaster({ seasonality: [DAY_MS] }) },
+    ];
+    // Four folds see only the flat hours: the flat member alone beats anything with the season in it.
+    const short = new EnsembleForecaster({ members: make(), horizonSteps: 12, validationFolds: 4 });
+    short.fit(peaked);
+    expect(member(short, 'flat').weight).toBe(1);
+    // A day of folds sees the plateau: the seasonal member carries the forecast.
+    const day = new EnsembleForecaster({ members: make(), horizonSteps: 12 });
+    day.fit(peaked);
+    expect(member(day, 'SeasonalNaive').weight).toBeGreaterThan(0.5);
+  });
+
+  it('is a day for the registry\'s Ensemble unless a shorter season is declared', () => {
+    const at = (seasonality: Seasonality) => (createForecaster('Ensemble', { seasonality, horizonSteps: 12 }) as EnsembleForecaster).validationFoldCount(10 * 288, series.stepMs);
+    expect(at('Auto')).toBe(24);
+    expect(at('None')).toBe(24);
+    expect(at([DAY_MS, 7 * DAY_MS])).toBe(24);
+    expect(at([6 * 3_600_000])).toBe(6);
+    expect(at([3_600_000])).toBe(4);
+  });
+});
+
 describe('EnsembleForecaster warm start', () => {
   const series = dailySine(3, 30, 3);
 
   it('hands each member its previous state before the next fit', () => {
     const level = recorded('level', {});
-    const e = new EnsembleForecaster({ members: [level], horizonSteps: 12 });
+    const e = new EnsembleForecaster({ members: [level], horizonSteps: 12, validationFolds: 4 });
     e.fit(head(series, 600));
     const previous = level.made.at(-1)!.exportState();
     e.fit(series);
@@ -254,7 +353,7 @@ describe('EnsembleForecaster warm start', () => {
 
   it('fits a member cold when it rejects its previous state', () => {
     const picky = recorded('picky', { rejectState: true });
-    const e = new EnsembleForecaster({ members: [picky], horizonSteps: 12 });
+    const e = new EnsembleForecaster({ members: [picky], horizonSteps: 12, validationFolds: 4 });
     e.fit(head(series, 600));
     e.fit(series);
     expect(picky.made.at(-1)!.log[0]).toBe(`fit ${series.values.length - 48}`);
@@ -273,6 +372,7 @@ describe('EnsembleForecaster state', () => {
       { name: 'way-off', make: () => new Level('way-off', { fixed: 10_000 }) },
     ],
     horizonSteps: 12,
+    validationFolds: 4,
   });
 
   function fittedEnsemble(): EnsembleForecaster {
