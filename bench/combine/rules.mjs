@@ -93,6 +93,29 @@ function orBest(weigh) {
 }
 
 /**
+ * The weights, or the best member alone when it beat the blend both on the mean over the validation
+ * folds and on more than half of them: one member winning by a few folds' large errors is not taken
+ * as dominating (a level shift inside the validation span is such a fold).
+ */
+function orConsistentBest(weigh) {
+  return (scores, folds, perFold) => {
+    const weights = weigh(scores);
+    const best = scores.indexOf(Math.min(...scores));
+    if (!(scores[best] < blendMase(folds, perFold, weights))) return weights;
+    let wins = 0;
+    let counted = 0;
+    folds.forEach((fold, k) => {
+      const alone = mase(fold.actual, perFold[k][best], fold.scale);
+      const blended = mase(fold.actual, blend(perFold[k], weights), fold.scale);
+      if (!Number.isFinite(alone) || !Number.isFinite(blended)) return;
+      counted++;
+      if (alone < blended) wins++;
+    });
+    return counted > 0 && wins > counted / 2 ? scores.map((_, i) => (i === best ? 1 : 0)) : weights;
+  };
+}
+
+/**
  * Each rule: (scores, folds, perFold) -> weights, or { weights, offsets } to also shift the blend by
  * a per-step offset; scores[i] is member i's validation MASE, folds the validation folds
  * ({actual, scale}) and perFold[k][i] member i's forecast for fold k.
@@ -110,6 +133,7 @@ export const RULES = {
   'inv-mase^2, drop >1.5x': (scores) => inversePower(scores, 2, dropped(scores, 1.5)),
   'v1, or the best member when it beat the blend': orBest(v1),
   'inv-mase^2, or the best member when it beat the blend': orBest((scores) => inversePower(scores, 2)),
+  'v1, or the best member when it beat the blend on most folds': orConsistentBest(v1),
   'inv-mase^2': (scores) => inversePower(scores, 2),
   'inv-mase^4': (scores) => inversePower(scores, 4),
   'select best': (scores) => {

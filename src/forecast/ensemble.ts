@@ -1,7 +1,8 @@
 // Ensemble forecaster: its members are scored out of sample on the latest history, members much
 // worse than the best are dropped, the rest are weighted by inverse error, and the forecast (mean
 // and every quantile) is the weighted average of theirs, or the best member's alone when it scored
-// better on validation than that blend. Weights are recomputed at each fit, i.e. at each retrain.
+// better on validation than that blend, on the mean and on most folds. Weights are recomputed at
+// each fit, i.e. at each retrain.
 //
 // Validation fits each member once, on the history before the first of the consecutive
 // horizon-long folds at the end of the series (by default as many as cover one season, a day),
@@ -189,20 +190,31 @@ export class EnsembleForecaster implements Forecaster {
   }
 
   /**
-   * The members to blend: all candidates, or the best one alone when it scored better on the
-   * validation folds than their blend did. A blend helps when the members' errors differ; when one
-   * member dominates (the LSTM on some traces, seasonal-naive on near-periodic ones), blending in the
-   * others only adds their error. The members set aside are marked in `scores` with both errors.
+   * The members to blend: all candidates, or the best one alone when it scored better than their
+   * blend on the validation folds, both on the mean and on most of the folds. A blend helps when the
+   * members' errors differ; when one member dominates (the LSTM on some traces, seasonal-naive on
+   * near-periodic ones), blending in the others only adds their error. A member that wins the mean
+   * through a few folds of large errors (a level shift inside the span) does not dominate, and
+   * alone it carries its failure mode into the forecast unhedged. The members set aside are marked
+   * in `scores` with both errors.
    */
   private bestAloneOrBlend(candidates: Candidate[], folds: Fold[], scores: MemberScore[]): Candidate[] {
     if (candidates.length < 2) return candidates;
     const withScore = candidates.filter((c) => c.validated.mase !== undefined);
     if (withScore.length === 0) return candidates;
     const best = withScore.reduce((a, b) => (b.validated.mase! < a.validated.mase! ? b : a));
-    const blended = blendMase(folds, normalised(candidates.map((c) => ({ weight: c.weight, foldMeans: c.validated.foldMeans }))));
+    const blend = normalised(candidates.map((c) => ({ weight: c.weight, foldMeans: c.validated.foldMeans })));
+    const blended = blendMase(folds, blend);
     if (blended === undefined || !(best.validated.mase! < blended)) return candidates;
+    const alone = foldMases(folds, [{ weight: 1, foldMeans: best.validated.foldMeans }]);
+    const together = foldMases(folds, blend);
+    const compared = alone.map((a, k) => [a, together[k]!] as const).filter(([a, b]) => Number.isFinite(a) && Number.isFinite(b));
+    const wins = compared.filter(([a, b]) => a < b).length;
+    if (!(wins > compared.length / 2)) return candidates;
     for (const c of candidates) {
-      if (c !== best) scores[c.index]!.dropped = `${best.validated.name} alone (validation MASE ${best.validated.mase!.toFixed(3)}) beat the blend (${blended.toFixed(3)})`;
+      if (c !== best) {
+        scores[c.index]!.dropped = `${best.validated.name} alone (validation MASE ${best.validated.mase!.toFixed(3)}) beat the blend (${blended.toFixed(3)}) on ${wins} of ${compared.length} folds`;
+      }
     }
     return [best];
   }
@@ -375,12 +387,16 @@ function normalised<T extends { weight: number }>(members: readonly T[]): T[] {
 
 /** The weighted blend of the kept members' fold forecasts, scored like each member. */
 function blendMase(folds: Fold[], kept: readonly { weight: number; foldMeans: number[][] }[]): number | undefined {
-  const perFold = folds.map((fold, k) => {
+  const score = finiteMean(foldMases(folds, kept));
+  return Number.isFinite(score) ? score : undefined;
+}
+
+/** The MASE of the weighted blend on each fold (NaN where a fold cannot be scored). */
+function foldMases(folds: Fold[], kept: readonly { weight: number; foldMeans: number[][] }[]): number[] {
+  return folds.map((fold, k) => {
     const blended = fold.actual.map((_, h) => kept.reduce((sum, m) => sum + m.weight * m.foldMeans[k]![h]!, 0));
     return mase(fold.actual, blended, fold.scale);
   });
-  const score = finiteMean(perFold);
-  return Number.isFinite(score) ? score : undefined;
 }
 
 /** A fresh member that starts from its previous state when it accepts it, else a cold one. */

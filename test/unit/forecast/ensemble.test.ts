@@ -192,9 +192,36 @@ describe('EnsembleForecaster validation', () => {
     e.fit(flat);
     const close = member(e, 'close');
     expect(close.weight).toBe(1);
-    expect(member(e, 'further')).toMatchObject({ weight: 0, dropped: expect.stringMatching(/^close alone \(validation MASE [0-9.]+\) beat the blend \([0-9.]+\)$/) });
+    expect(member(e, 'further')).toMatchObject({ weight: 0, dropped: expect.stringMatching(/^close alone \(validation MASE [0-9.]+\) beat the blend \([0-9.]+\) on [34] of 4 folds$/) });
     expect(e.describe().mase).toBeCloseTo(close.mase!, 12);
     expect(e.predict(6, [0.5]).mean).toEqual(Array(6).fill(101));
+  });
+
+  it('keeps the blend when the best member beat it on the mean only through a minority of folds', () => {
+    // Level 100, then a drop to 70 over the last fold. 'low' (99) is the better member on the mean,
+    // thanks to that one fold; the blend (about 100.7) is closer on the other three.
+    const n = 3 * 288;
+    const next = gaussian(7);
+    const shifted = makeSeries(n, FIVE_MINUTES, (i) => (i >= n - 12 ? 70 : 100) + 0.1 * next());
+    const e = new EnsembleForecaster({
+      members: [
+        { name: 'low', make: () => new Level('low', { fixed: 99 }) },
+        { name: 'high', make: () => new Level('high', { fixed: 103 }) },
+      ],
+      horizonSteps: 12,
+      validationFolds: 4,
+    });
+    e.fit(shifted);
+    const low = member(e, 'low');
+    const high = member(e, 'high');
+    expect(low.mase).toBeLessThan(high.mase!);
+    // The blend lost to 'low' on the mean...
+    expect(e.describe().mase).toBeGreaterThan(low.mase!);
+    // ...and is served all the same: 'low' beat it on one fold of four.
+    expect(low.weight).toBeGreaterThan(0);
+    expect(high.weight).toBeGreaterThan(0);
+    expect(high.dropped).toBeUndefined();
+    expect(low.weight + high.weight).toBeCloseTo(1, 12);
   });
 
   it('falls back to the blend of the others when the best member cannot be brought to the full history', () => {
