@@ -10,7 +10,7 @@
 // DIR_A and DIR_B hold the evaluate.json of each run (evaluate.mjs --out DIR).
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { AUTO_POLICY, autoPoint, flag, fmt as f, median } from './lib.mjs';
+import { AUTO_POLICY, flag, fmt as f, median } from './lib.mjs';
 
 const DELAYS = ['2m', '10m'];
 const POINTS = [
@@ -24,8 +24,7 @@ export function pointOf(sim, policy) {
   const summary = sim.summary?.find((s) => s.policy === policy);
   const result = sim.policies?.find((p) => p.name === policy);
   if (!summary || !result) return null;
-  const events = policy === AUTO_POLICY ? autoPoint(sim)?.scaleEventsRatio ?? null : null;
-  return { under: summary.underRatioAtEqualCost, cost: summary.costRatioAtEqualUnder, replicaMinutes: result.replicaMinutes, underMinutes: result.underProvisionedMinutes, scaleEvents: result.scaleEvents, eventsRatio: events };
+  return { under: summary.underRatioAtEqualCost, cost: summary.costRatioAtEqualUnder, scaleEvents: result.scaleEvents };
 }
 
 const ratio = (a, b) => (a === null || b === null || a === undefined || b === undefined || !(a > 0) ? null : b / a);

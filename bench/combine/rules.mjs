@@ -83,35 +83,23 @@ function bestTwo(scores) {
 
 const v1 = (scores) => inversePower(scores, 1, dropped(scores, 1.5));
 
-/** The weights, or the best member alone when it scored better than the blend on the validation folds. */
-function orBest(weigh) {
-  return (scores, folds, perFold) => {
-    const weights = weigh(scores);
-    const best = scores.indexOf(Math.min(...scores));
-    return scores[best] < blendMase(folds, perFold, weights) ? scores.map((_, i) => (i === best ? 1 : 0)) : weights;
-  };
-}
-
 /**
- * The weights, or the best member alone when it beat the blend both on the mean over the validation
- * folds and on more than half of them: one member winning by a few folds' large errors is not taken
- * as dominating (a level shift inside the validation span is such a fold).
+ * The weights, or the best member alone when it scored better than the blend on the validation
+ * folds; with `mostFolds`, only when it also beat the blend on more than half of them (one member
+ * winning the mean by a few folds' large errors, such as a level shift, is not taken as dominating).
  */
-function orConsistentBest(weigh) {
+function orBest(weigh, { mostFolds = false } = {}) {
   return (scores, folds, perFold) => {
     const weights = weigh(scores);
     const best = scores.indexOf(Math.min(...scores));
     if (!(scores[best] < blendMase(folds, perFold, weights))) return weights;
-    let wins = 0;
-    let counted = 0;
-    folds.forEach((fold, k) => {
-      const alone = mase(fold.actual, perFold[k][best], fold.scale);
-      const blended = mase(fold.actual, blend(perFold[k], weights), fold.scale);
-      if (!Number.isFinite(alone) || !Number.isFinite(blended)) return;
-      counted++;
-      if (alone < blended) wins++;
-    });
-    return counted > 0 && wins > counted / 2 ? scores.map((_, i) => (i === best ? 1 : 0)) : weights;
+    const alone = scores.map((_, i) => (i === best ? 1 : 0));
+    if (!mostFolds) return alone;
+    const compared = folds
+      .map((fold, k) => [mase(fold.actual, perFold[k][best], fold.scale), mase(fold.actual, blend(perFold[k], weights), fold.scale)])
+      .filter(([a, b]) => Number.isFinite(a) && Number.isFinite(b));
+    const wins = compared.filter(([a, b]) => a < b).length;
+    return wins > compared.length / 2 ? alone : weights;
   };
 }
 
@@ -133,7 +121,7 @@ export const RULES = {
   'inv-mase^2, drop >1.5x': (scores) => inversePower(scores, 2, dropped(scores, 1.5)),
   'v1, or the best member when it beat the blend': orBest(v1),
   'inv-mase^2, or the best member when it beat the blend': orBest((scores) => inversePower(scores, 2)),
-  'v1, or the best member when it beat the blend on most folds': orConsistentBest(v1),
+  'v1, or the best member when it beat the blend on most folds': orBest(v1, { mostFolds: true }),
   'inv-mase^2': (scores) => inversePower(scores, 2),
   'inv-mase^4': (scores) => inversePower(scores, 4),
   'select best': (scores) => {

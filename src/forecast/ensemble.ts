@@ -91,7 +91,7 @@ interface Candidate {
 
 /** A member after validation: fitted up to the last fold origin with its fold forecasts, or why not. */
 type Validated =
-  | { name: string; forecaster: Forecaster; foldMeans: number[][]; mase: number | undefined }
+  | { name: string; forecaster: Forecaster; foldMeans: number[][]; foldMases: number[]; mase: number | undefined }
   | { name: string; failure: string };
 
 export class EnsembleForecaster implements Forecaster {
@@ -203,12 +203,10 @@ export class EnsembleForecaster implements Forecaster {
     const withScore = candidates.filter((c) => c.validated.mase !== undefined);
     if (withScore.length === 0) return candidates;
     const best = withScore.reduce((a, b) => (b.validated.mase! < a.validated.mase! ? b : a));
-    const blend = normalised(candidates.map((c) => ({ weight: c.weight, foldMeans: c.validated.foldMeans })));
-    const blended = blendMase(folds, blend);
+    const together = foldMases(folds, normalised(candidates.map((c) => ({ weight: c.weight, foldMeans: c.validated.foldMeans }))));
+    const blended = definedMean(together);
     if (blended === undefined || !(best.validated.mase! < blended)) return candidates;
-    const alone = foldMases(folds, [{ weight: 1, foldMeans: best.validated.foldMeans }]);
-    const together = foldMases(folds, blend);
-    const compared = alone.map((a, k) => [a, together[k]!] as const).filter(([a, b]) => Number.isFinite(a) && Number.isFinite(b));
+    const compared = best.validated.foldMases.map((a, k) => [a, together[k]!] as const).filter(([a, b]) => Number.isFinite(a) && Number.isFinite(b));
     const wins = compared.filter(([a, b]) => a < b).length;
     if (!(wins > compared.length / 2)) return candidates;
     for (const c of candidates) {
@@ -312,8 +310,8 @@ export class EnsembleForecaster implements Forecaster {
         if (k > 0) forecaster.update(head(series, fold.origin));
         return forecaster.predict(this.horizonSteps, [0.5]).mean;
       });
-      const score = finiteMean(folds.map((fold, k) => mase(fold.actual, foldMeans[k]!, fold.scale)));
-      return { name: member.name, forecaster, foldMeans, mase: Number.isFinite(score) ? score : undefined };
+      const perFold = foldMases(folds, [{ weight: 1, foldMeans }]);
+      return { name: member.name, forecaster, foldMeans, foldMases: perFold, mase: definedMean(perFold) };
     } catch (err) {
       release(forecaster);
       const why = err instanceof InsufficientHistoryError ? 'too little history before the validation folds' : 'validation failed';
@@ -387,7 +385,12 @@ function normalised<T extends { weight: number }>(members: readonly T[]): T[] {
 
 /** The weighted blend of the kept members' fold forecasts, scored like each member. */
 function blendMase(folds: Fold[], kept: readonly { weight: number; foldMeans: number[][] }[]): number | undefined {
-  const score = finiteMean(foldMases(folds, kept));
+  return definedMean(foldMases(folds, kept));
+}
+
+/** The mean of the finite values, or undefined when there are none. */
+function definedMean(values: number[]): number | undefined {
+  const score = finiteMean(values);
   return Number.isFinite(score) ? score : undefined;
 }
 
