@@ -12,6 +12,12 @@
 // kept members are then brought up to the full series: cheap members (`refitAtOrigin`, the
 // statistical models) are refitted on it, so their parameters see the latest history as a model
 // fitted alone would; the others are walked there with update(), without refitting.
+//
+// A member that is costly to fit (the LSTM, `refitEveryMs`) is not fitted again at every ensemble
+// fit: while its last fit is recent, the next validation imports it and walks it to the new folds.
+// That fit ended at the previous first fold, and the new folds start no earlier, so they stay out
+// of sample. Retrains every few hours and on every drift then cost the statistical members' fits,
+// not the network's.
 import { mase, seasonalNaiveScale } from './accuracy.js';
 import { finiteMean, foldOrigins } from './backtest.js';
 import { requireHistory, requireSteps, NotFittedError } from './history.js';
@@ -23,6 +29,12 @@ export interface EnsembleMember {
   make: () => Forecaster;
   /** Refit this member on the whole history once chosen, instead of carrying its validation fit forward. */
   refitAtOrigin?: boolean;
+  /**
+   * Fit this member again only once the history before the first validation fold has grown by this
+   * much since its last fit; in between, an ensemble fit walks that fit to the new folds with
+   * update(). For members that cost far more to fit than the others.
+   */
+  refitEveryMs?: number;
 }
 
 export interface EnsembleOptions {
@@ -68,11 +80,24 @@ interface Kept {
   weight: number;
 }
 
+/**
+ * Where a member's parameters come from, for members with `refitEveryMs`: its latest fit (its
+ * state) and the end of the history that fit saw, in ms since the epoch.
+ */
+interface Held {
+  state: ForecasterState;
+  fittedThrough: number;
+}
+
 interface Fitted {
   members: Kept[];
   scores: MemberScore[];
   /** The blend's own validation MASE. */
   mase: number | undefined;
+  /** The latest fit of every member with `refitEveryMs`, kept or not, by name. */
+  held: Map<string, Held>;
+  /** How each member with `refitEveryMs` was validated at this fit: fitted, or walked from an older fit. */
+  fits: Record<string, string>;
 }
 
 /** A validation fold: where it starts, what happened over its horizon, and its MASE scale. */
@@ -91,7 +116,7 @@ interface Candidate {
 
 /** A member after validation: fitted up to the last fold origin with its fold forecasts, or why not. */
 type Validated =
-  | { name: string; forecaster: Forecaster; foldMeans: number[][]; foldMases: number[]; mase: number | undefined }
+  | { name: string; forecaster: Forecaster; foldMeans: number[][]; foldMases: number[]; mase: number | undefined; held?: Held; fit?: string }
   | { name: string; failure: string };
 
 export class EnsembleForecaster implements Forecaster {
@@ -134,7 +159,14 @@ export class EnsembleForecaster implements Forecaster {
     requireHistory(this, series);
     const folds = this.validationFolds(series);
     const previous = this.memberStates();
-    const validated = this.options.members.map((m) => this.validate(m, series, folds, previous.get(m.name)));
+    const validated = this.options.members.map((m) => this.validate(m, series, folds, previous.get(m.name) ?? this.fitted?.held.get(m.name)?.state, this.fitted?.held.get(m.name)));
+    const held = new Map<string, Held>();
+    const fits: Record<string, string> = {};
+    for (const v of validated) {
+      if ('failure' in v) continue;
+      if (v.held) held.set(v.name, v.held);
+      if (v.fit) fits[v.name] = v.fit;
+    }
     const scores: MemberScore[] = validated.map((v) => ({ name: v.name, weight: 0, ...('failure' in v ? { dropped: v.failure } : definedMase(v.mase)) }));
     const scored = scores.filter((s) => s.mase !== undefined);
     const best = Math.min(...scored.map((s) => s.mase!));
@@ -170,6 +202,8 @@ export class EnsembleForecaster implements Forecaster {
       members: kept.map(({ name, forecaster, weight }) => ({ name, forecaster, weight })),
       scores,
       mase: blendMase(folds, normalised(kept)),
+      held,
+      fits,
     };
     old?.members.forEach((m) => release(m.forecaster));
   }
@@ -251,6 +285,7 @@ export class EnsembleForecaster implements Forecaster {
       members: this.fitted.scores.map((s) => ({ ...s })),
       // The ensemble's own expected error: its blended forecast scored on the validation folds.
       mase: this.fitted.mase,
+      ...(Object.keys(this.fitted.fits).length > 0 ? { fits: { ...this.fitted.fits } } : {}),
     };
   }
 
@@ -264,6 +299,7 @@ export class EnsembleForecaster implements Forecaster {
       members: fitted.members.map((m) => ({ name: m.name, weight: m.weight, state: m.forecaster.exportState() })),
       scores: fitted.scores.map((s) => ({ ...s })),
       ...definedMase(fitted.mase),
+      ...(fitted.held.size > 0 ? { held: [...fitted.held].map(([name, h]) => ({ name, fittedThrough: h.fittedThrough, state: h.state })) } : {}),
     };
   }
 
@@ -285,7 +321,7 @@ export class EnsembleForecaster implements Forecaster {
       throw err;
     }
     const old = this.fitted;
-    this.fitted = { members, scores: parsed.scores, mase: parsed.mase };
+    this.fitted = { members, scores: parsed.scores, mase: parsed.mase, held: parsed.held, fits: {} };
     old?.members.forEach((m) => release(m.forecaster));
   }
 
@@ -301,17 +337,34 @@ export class EnsembleForecaster implements Forecaster {
     }));
   }
 
-  /** One fit before the first fold, then update() and forecast at each fold origin. */
-  private validate(member: EnsembleMember, series: Series, folds: Fold[], previous: ForecasterState | undefined): Validated {
-    const forecaster = warmStarted(member, previous);
+  /**
+   * One fit before the first fold (or, for a member with a recent held fit, that fit walked there),
+   * then update() and forecast at each fold origin.
+   */
+  private validate(member: EnsembleMember, series: Series, folds: Fold[], previous: ForecasterState | undefined, heldFit: Held | undefined): Validated {
+    const firstOrigin = folds[0]!.origin;
+    const firstOriginTime = series.start + firstOrigin * series.stepMs;
+    const walkable = heldFit !== undefined && member.refitEveryMs !== undefined && firstOriginTime >= heldFit.fittedThrough && firstOriginTime - heldFit.fittedThrough < member.refitEveryMs;
+    const forecaster = warmStarted(member, walkable ? heldFit.state : previous);
     try {
-      forecaster.fit(head(series, folds[0]!.origin));
+      let held: Held | undefined;
+      let fit: string | undefined;
+      if (walkable && this.walked(forecaster, head(series, firstOrigin))) {
+        held = heldFit;
+        fit = `walked from its fit through ${new Date(heldFit.fittedThrough).toISOString()}`;
+      } else {
+        forecaster.fit(head(series, firstOrigin));
+        if (member.refitEveryMs !== undefined) {
+          held = { state: forecaster.exportState(), fittedThrough: firstOriginTime };
+          fit = 'fitted';
+        }
+      }
       const foldMeans = folds.map((fold, k) => {
         if (k > 0) forecaster.update(head(series, fold.origin));
         return forecaster.predict(this.horizonSteps, [0.5]).mean;
       });
       const perFold = foldMases(folds, [{ weight: 1, foldMeans }]);
-      return { name: member.name, forecaster, foldMeans, foldMases: perFold, mase: definedMean(perFold) };
+      return { name: member.name, forecaster, foldMeans, foldMases: perFold, mase: definedMean(perFold), ...(held ? { held } : {}), ...(fit ? { fit } : {}) };
     } catch (err) {
       release(forecaster);
       const why = err instanceof InsufficientHistoryError ? 'too little history before the validation folds' : 'validation failed';
@@ -325,6 +378,16 @@ export class EnsembleForecaster implements Forecaster {
       return `validation MASE ${score.mase.toFixed(3)} is over ${this.dropRatio}x the best member's ${best.toFixed(3)}`;
     }
     return undefined;
+  }
+
+  /** Whether an imported fit followed `series` with update(); false when it cannot (it is then fitted). */
+  private walked(forecaster: Forecaster, series: Series): boolean {
+    try {
+      forecaster.update(series);
+      return true;
+    } catch {
+      return false;
+    }
   }
 
   /** The current members' states by name, so a refit can warm-start from them. */
@@ -345,7 +408,7 @@ export class EnsembleForecaster implements Forecaster {
   }
 
   /** Checks an exported Ensemble state against this ensemble; throws IncompatibleStateError. */
-  private parseState(state: unknown): { members: { name: string; weight: number; state: ForecasterState }[]; scores: MemberScore[]; mase: number | undefined } {
+  private parseState(state: unknown): { members: { name: string; weight: number; state: ForecasterState }[]; scores: MemberScore[]; mase: number | undefined; held: Map<string, Held> } {
     const reject = (why: string): never => {
       throw new IncompatibleStateError(`not an Ensemble state for this ensemble: ${why}`);
     };
@@ -373,7 +436,17 @@ export class EnsembleForecaster implements Forecaster {
     });
     for (const m of members) if (!scores.some((s) => s.name === m.name && s.weight === m.weight)) return reject(`member ${m.name} has no matching score`);
     if (state.mase !== undefined && !(isFiniteNumber(state.mase) && state.mase >= 0)) return reject(`MASE ${String(state.mase)}`);
-    return { members, scores, mase: state.mase as number | undefined };
+    const held = new Map<string, Held>();
+    if (state.held !== undefined) {
+      if (!Array.isArray(state.held) || state.held.length > known.size) return reject('held fits are not a list of at most one per member');
+      for (const h of state.held as unknown[]) {
+        if (!isRecord(h) || typeof h.name !== 'string' || !known.has(h.name) || held.has(h.name)) return reject('a held fit of an unknown or repeated member');
+        if (!isFiniteNumber(h.fittedThrough)) return reject(`the held fit of ${h.name} has fittedThrough ${String(h.fittedThrough)}`);
+        if (!isRecord(h.state) || typeof h.state.model !== 'string' || !isFiniteNumber(h.state.format)) return reject(`the held fit of ${h.name} has no state`);
+        held.set(h.name, { state: h.state as ForecasterState, fittedThrough: h.fittedThrough });
+      }
+    }
+    return { members, scores, mase: state.mase as number | undefined, held };
   }
 }
 

@@ -64,7 +64,11 @@ export function createForecaster(model: ModelName, options: ForecasterOptions = 
       return new PretrainedForecaster({ model: bundledGlobalModel() });
     case 'Ensemble':
       return new EnsembleForecaster({
-        members: ENSEMBLE_MEMBERS.map((name) => ({ name, make: () => createForecaster(name, options), refitAtOrigin: isStatisticalModel(name) })),
+        members: ENSEMBLE_MEMBERS.map((name) => ({
+          name,
+          make: () => createForecaster(name, options),
+          ...(isStatisticalModel(name) ? { refitAtOrigin: true } : { refitEveryMs: LSTM_REFIT_EVERY_MS }),
+        })),
         horizonSteps: options.horizonSteps,
         validationSpanMs: validationSpanOf(options.seasonality),
       });
@@ -72,6 +76,14 @@ export function createForecaster(model: ModelName, options: ForecasterOptions = 
       throw new Error(`model ${String(model)} is not available in this version; call resolveModel() first`);
   }
 }
+
+/**
+ * How old the Ensemble's LSTM fit may grow before an ensemble fit fits it again: a day, the span
+ * it validates on. An LSTM fit costs about ten times the statistical members together, and the operator retrains
+ * every few hours and on every drift; in between, the network follows the history with update()
+ * while the statistical members and the weights are refitted each time.
+ */
+const LSTM_REFIT_EVERY_MS = 86_400_000;
 
 /**
  * What the Ensemble validates on: the longest declared season up to a day (a weekly season would

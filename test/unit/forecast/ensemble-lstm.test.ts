@@ -24,12 +24,13 @@ describe('EnsembleForecaster with the LSTM', () => {
   const series = dailySine(3, 30, 2);
   const earlier = { ...series, values: series.values.slice(0, series.values.length - 36) };
 
-  function ensemble(lstms: CountedLstm[] = []): EnsembleForecaster {
+  function ensemble(lstms: CountedLstm[] = [], refitEveryMs?: number): EnsembleForecaster {
     const options: EnsembleOptions = {
       horizonSteps: 12,
       members: [
         {
           name: 'LSTM',
+          ...(refitEveryMs === undefined ? {} : { refitEveryMs }),
           make: () => {
             const lstm = new CountedLstm({ horizonSteps: 12, maxEpochs: 5, maxTrainingWindows: 192, maxValidationWindows: 96 });
             lstms.push(lstm);
@@ -65,5 +66,26 @@ describe('EnsembleForecaster with the LSTM', () => {
     expect(fits()).toBe(2);
     const serving = lstms.filter((l) => l.fits > 0).at(-1)!;
     expect(serving.describe()).toMatchObject({ warmStart: true });
+  });
+
+  it('walks a recent LSTM fit to the next folds instead of fitting it again, and keeps forecasting as it would', () => {
+    const lstms: CountedLstm[] = [];
+    const fits = () => lstms.reduce((sum, l) => sum + l.fits, 0);
+    const e = ensemble(lstms, 86_400_000);
+    e.fit(earlier);
+    const held = JSON.parse(JSON.stringify(e.exportState())) as ForecasterState;
+    e.fit(series);
+    expect(fits()).toBe(1);
+    expect((e.describe().fits as Record<string, string>).LSTM).toMatch(/^walked from its fit through /);
+    // The walked network is the earlier fit's: restored from that state and updated, it forecasts the same.
+    const restored = new LstmForecaster({ horizonSteps: 12 });
+    restored.importState((held.held as { state: ForecasterState }[])[0]!.state);
+    restored.update(series);
+    const lstmAlone = restored.predict(12, [0.5]).mean;
+    const served = e.exportState().members as { name: string; state: ForecasterState }[];
+    const inEnsemble = new LstmForecaster({ horizonSteps: 12 });
+    inEnsemble.importState(served.find((m) => m.name === 'LSTM')!.state);
+    inEnsemble.update(series);
+    expect(inEnsemble.predict(12, [0.5]).mean).toEqual(lstmAlone);
   });
 });

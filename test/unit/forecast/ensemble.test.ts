@@ -388,6 +388,111 @@ describe('EnsembleForecaster warm start', () => {
   });
 });
 
+describe('EnsembleForecaster costly members (refitEveryMs)', () => {
+  const series = dailySine(3, 30, 3); // 864 five-minute points
+  const n = series.values.length;
+  const costly = (spec: ConstructorParameters<typeof Level>[1], refitEveryMs = DAY_MS) => ({ ...recorded('costly', spec), refitEveryMs });
+  const fitsIn = (level: Level) => level.log.filter((line) => line.startsWith('fit'));
+
+  it('walks its last fit to the next folds while that fit is recent, without fitting it again', () => {
+    const net = costly({});
+    const e = new EnsembleForecaster({ members: [net], horizonSteps: 12, validationFolds: 4 });
+    e.fit(head(series, 600));
+    const first = net.made.at(-1)!;
+    expect(fitsIn(first)).toEqual(['fit 552']);
+    expect(e.describe().fits).toEqual({ costly: 'fitted' });
+    const level = first.exportState().level;
+    // 264 steps (22 h) later: the first fold moved less than a day past the fit.
+    e.fit(series);
+    const second = net.made.at(-1)!;
+    expect(second.log).toEqual([`import ${String(level)}`, `update ${n - 48}`, `update ${n - 36}`, `update ${n - 24}`, `update ${n - 12}`, `update ${n}`]);
+    expect(second.exportState().level).toBe(level);
+    expect(e.describe().fits).toEqual({ costly: `walked from its fit through ${new Date(series.start + 552 * FIVE_MINUTES).toISOString()}` });
+  });
+
+  it('keeps the walked fit out of sample: the folds are scored as by the fit before the earlier first fold', () => {
+    const net = costly({});
+    const walked = new EnsembleForecaster({ members: [net], horizonSteps: 12, validationFolds: 4 });
+    walked.fit(head(series, 600));
+    walked.fit(series);
+    const level = net.made.at(-1)!.exportState().level as number;
+    expect(level).toBeCloseTo(series.values.slice(0, 552).reduce((a, b) => a + b, 0) / 552, 9);
+    expect(walked.describe().mase).toBeCloseTo(constantMase(series, level, 4, 12), 9);
+  });
+
+  it('fits it again once the first fold has moved refitEveryMs past its last fit', () => {
+    const net = costly({}, 22 * 3_600_000);
+    const e = new EnsembleForecaster({ members: [net], horizonSteps: 12, validationFolds: 4 });
+    e.fit(head(series, 600));
+    e.fit(series);
+    expect(fitsIn(net.made.at(-1)!)).toEqual([`fit ${n - 48}`]);
+    expect(e.describe().fits).toEqual({ costly: 'fitted' });
+  });
+
+  it('fits it again when the history no longer reaches past its last fit', () => {
+    const net = costly({});
+    const e = new EnsembleForecaster({ members: [net], horizonSteps: 12, validationFolds: 4 });
+    e.fit(series);
+    e.fit(head(series, 600));
+    expect(fitsIn(net.made.at(-1)!)).toEqual(['fit 552']);
+  });
+
+  it('fits it again when its held state is rejected', () => {
+    const net = costly({ rejectState: true });
+    const e = new EnsembleForecaster({ members: [net], horizonSteps: 12, validationFolds: 4 });
+    e.fit(head(series, 600));
+    e.fit(series);
+    expect(fitsIn(net.made.at(-1)!)).toEqual([`fit ${n - 48}`]);
+  });
+
+  it('keeps the fit of a costly member that was dropped, and walks it at the next fit', () => {
+    const net = costly({ fixed: 10_000 });
+    const close = recorded('close', { fixed: 101 });
+    const e = new EnsembleForecaster({ members: [net, close], horizonSteps: 12, validationFolds: 4 });
+    e.fit(head(series, 600));
+    expect(member(e, 'costly').dropped).toMatch(/over 1.5x/);
+    e.fit(series);
+    expect(fitsIn(net.made.at(-1)!)).toEqual([]);
+    expect(net.made.at(-1)!.log[0]).toBe('import 10000');
+  });
+
+  it('starts the refit of a dropped costly member from its held fit', () => {
+    const net = costly({ fixed: 10_000 }, 3_600_000);
+    const e = new EnsembleForecaster({ members: [net, recorded('close', { fixed: 101 })], horizonSteps: 12, validationFolds: 4 });
+    e.fit(head(series, 600));
+    e.fit(series);
+    expect(net.made.at(-1)!.log.slice(0, 2)).toEqual(['import 10000', `fit ${n - 48}`]);
+  });
+
+  it('carries its held fit through exportState() and importState()', () => {
+    const make = () => ({ members: [costly({ fixed: 10_000 }), recorded('close', { fixed: 101 })], horizonSteps: 12, validationFolds: 4 });
+    const original = new EnsembleForecaster(make());
+    original.fit(head(series, 600));
+    const state = JSON.parse(JSON.stringify(original.exportState())) as ForecasterState;
+    expect(state.held).toEqual([{ name: 'costly', fittedThrough: series.start + 552 * FIVE_MINUTES, state: { model: 'Level', format: 1, level: 10_000 } }]);
+    const options = make();
+    const restored = new EnsembleForecaster(options);
+    restored.importState(state);
+    restored.fit(series);
+    const net = options.members[0]!;
+    expect(fitsIn(net.made.at(-1)!)).toEqual([]);
+  });
+
+  it.each([
+    ['held fits that are not a list', { held: 'all' }],
+    ['a held fit of an unknown member', { held: [{ name: 'Prophet', fittedThrough: 0, state: { model: 'Level', format: 1 } }] }],
+    ['a held fit without a time', { held: [{ name: 'costly', fittedThrough: 'yesterday', state: { model: 'Level', format: 1 } }] }],
+    ['a held fit without a state', { held: [{ name: 'costly', fittedThrough: 0 }] }],
+    ['a member held twice', { held: [0, 1].map(() => ({ name: 'costly', fittedThrough: 0, state: { model: 'Level', format: 1 } })) }],
+  ])('rejects a state with %s', (_, change) => {
+    const make = () => ({ members: [costly({}), recorded('close', { fixed: 101 })], horizonSteps: 12, validationFolds: 4 });
+    const original = new EnsembleForecaster(make());
+    original.fit(head(series, 600));
+    const state = { ...(JSON.parse(JSON.stringify(original.exportState())) as ForecasterState), ...change };
+    expect(() => new EnsembleForecaster(make()).importState(state)).toThrow(IncompatibleStateError);
+  });
+});
+
 describe('EnsembleForecaster state', () => {
   const series = dailySine(3, 30, 3);
   const n = series.values.length;
