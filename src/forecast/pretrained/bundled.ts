@@ -3,10 +3,14 @@
 import bundled from './weights/global-v1.json' with { type: 'json' };
 import { validateWeights, type GlobalModel } from './weights.js';
 
-/**
- * The committed weights, validated afresh on every call (about a millisecond): a caller that
- * builds many forecasters keeps the result and passes it to each.
- */
+// The weights are a constant of this module, so validating them once is a pure function of that
+// constant, not shared state: nothing writes to a GlobalModel (forecasters and fine-tuning copy
+// what they change). Validation decodes and checks every weight, about a millisecond, and the
+// operator's cold start, like the planner's replays, builds a Pretrained forecaster per scaler.
+let validated: GlobalModel | undefined;
+
+/** The committed weights, validated on the first call. */
 export function bundledGlobalModel(): GlobalModel {
-  return validateWeights(bundled);
+  validated ??= validateWeights(bundled);
+  return validated;
 }
