@@ -4,6 +4,10 @@
 //
 //   npm run build && node bench/evaluate.mjs [--traces DIR] [--jobs 2] [--model holt-winters] [--only SUBSTRING] [--out DIR] [--dist DIR]
 //   node bench/evaluate.mjs --report-only [--out DIR]   (rewrite RESULTS.md from DIR/evaluate.json)
+//   node bench/evaluate.mjs ... --resume   (keep the results in DIR/evaluate.partial.json, run the rest)
+//
+// Each backtest and simulate result is written to DIR/evaluate.partial.json as it finishes, so a run
+// that dies can be resumed with the same flags; the wall time then covers only the resumed part.
 //
 // A full run writes bench/RESULTS.md and bench/results/evaluate.json. A partial one (--only) never
 // touches them: it writes evaluate.json and RESULTS.md to --out, by default $TMPDIR/prescale-bench.
@@ -51,16 +55,21 @@ async function main() {
   await mkdir(outDir, { recursive: true });
   const tasks = [];
   const rows = [];
+  const partialFile = join(outDir, 'evaluate.partial.json');
+  const done = new Map(hasFlag('--resume') && existsSync(partialFile) ? JSON.parse(readFileSync(partialFile, 'utf8')).map((r) => [r.trace, r]) : []);
+  let saving = Promise.resolve();
+  const saved = () => (saving = saving.then(() => writeFile(partialFile, JSON.stringify(rows, null, 1))));
   for (const name of files) {
     const file = join(traceDir, name);
     const capacity = await capacityOf(file);
-    const row = { trace: name, capacity, backtest: null, simulate: {} };
+    const previous = done.get(name);
+    const row = previous && previous.capacity === capacity ? previous : { trace: name, capacity, backtest: null, simulate: {} };
     rows.push(row);
     if (!(capacity > 0)) {
       row.skipped = 'its 95th percentile is 0';
       continue;
     }
-    tasks.push(async () => {
+    if (!row.backtest && !row.backtestError) tasks.push(async () => {
       try {
         const r = await prescale(['backtest', '--trace', file, '--horizon', '30m', '--folds', '24', '--warmup', '3d']);
         row.backtest = r.json;
@@ -69,8 +78,10 @@ async function main() {
         row.backtestError = String(err.stderr || err.message).trim().split('\n').pop();
       }
       process.stderr.write(`backtest ${name} done\n`);
+      await saved();
     });
     for (const delay of DELAYS) {
+      if (row.simulate[delay] && !row.simulate[delay].error) continue;
       tasks.push(async () => {
         try {
           const r = await prescale([
@@ -82,6 +93,7 @@ async function main() {
           row.simulate[delay] = { error: String(err.stderr || err.message).trim().split('\n').pop() };
         }
         process.stderr.write(`simulate ${name} ${delay} done\n`);
+        await saved();
       });
     }
   }
