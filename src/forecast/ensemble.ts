@@ -159,7 +159,7 @@ export class EnsembleForecaster implements Forecaster {
     requireHistory(this, series);
     const folds = this.validationFolds(series);
     const previous = this.memberStates();
-    const validated = this.options.members.map((m) => this.validate(m, series, folds, previous.get(m.name) ?? this.fitted?.held.get(m.name)?.state, this.fitted?.held.get(m.name)));
+    const validated = this.options.members.map((m) => this.validate(m, series, folds, previous.get(m.name), this.fitted?.held.get(m.name)));
     const held = new Map<string, Held>();
     const fits: Record<string, string> = {};
     for (const v of validated) {
@@ -345,7 +345,7 @@ export class EnsembleForecaster implements Forecaster {
     const firstOrigin = folds[0]!.origin;
     const firstOriginTime = series.start + firstOrigin * series.stepMs;
     const walkable = heldFit !== undefined && member.refitEveryMs !== undefined && firstOriginTime >= heldFit.fittedThrough && firstOriginTime - heldFit.fittedThrough < member.refitEveryMs;
-    const forecaster = warmStarted(member, walkable ? heldFit.state : previous);
+    const forecaster = warmStarted(member, heldFit?.state ?? previous);
     try {
       let held: Held | undefined;
       let fit: string | undefined;
@@ -390,10 +390,11 @@ export class EnsembleForecaster implements Forecaster {
     }
   }
 
-  /** The current members' states by name, so a refit can warm-start from them. */
+  /** The current members' states by name, so a refit can warm-start from them (held members start from their held fit). */
   private memberStates(): Map<string, ForecasterState> {
     const states = new Map<string, ForecasterState>();
     for (const m of this.fitted?.members ?? []) {
+      if (this.fitted?.held.has(m.name)) continue;
       try {
         states.set(m.name, m.forecaster.exportState());
       } catch {
