@@ -282,6 +282,19 @@ async function writeStatusFromStaleCopy(kc: KubeConfig): Promise<void> {
   expect(after.status?.desiredReplicas).toBe(3);
 }
 
+/** A status write that runs out of optimistic attempts: PUT, 409 Conflict, GET, then the unconditional JSON Patch. */
+async function writeStatusPastConflicts(kc: KubeConfig): Promise<void> {
+  const stale = await createScaler();
+  const name = stale.metadata.name;
+  await admin.makeApiClient(CustomObjectsApi).patchNamespacedCustomObject(
+    { group: GROUP, version: VERSION, plural: PLURAL, namespace: APP_NAMESPACE, name, body: [{ op: 'add', path: '/metadata/annotations', value: { touched: 'yes' } }] },
+  );
+  const wrote = await new KubeStatusWriter(kc, 1).update(stale, (current) => ({ ...current.status, desiredReplicas: 4, observedGeneration: current.metadata.generation }));
+  expect(wrote).toBe(true);
+  const after = (await admin.makeApiClient(CustomObjectsApi).getNamespacedCustomObject({ group: GROUP, version: VERSION, plural: PLURAL, namespace: APP_NAMESPACE, name })) as PredictiveScaler;
+  expect(after.status?.desiredReplicas).toBe(4);
+}
+
 const WEB = { apiVersion: 'apps/v1', kind: 'Deployment', name: 'web' };
 
 async function readScale(kc: KubeConfig): Promise<void> {
@@ -423,6 +436,7 @@ const OPERATIONS: Record<string, Operation> = {
   'ClusterRole autoscaling.prescale.dev/predictivescalers watch': WATCH_SCALERS,
   'ClusterRole autoscaling.prescale.dev/predictivescalers get': WRITE_STATUS,
   'ClusterRole autoscaling.prescale.dev/predictivescalers/status update': WRITE_STATUS,
+  'ClusterRole autoscaling.prescale.dev/predictivescalers/status patch': op('writes a status past a run of conflicts', writeStatusPastConflicts),
   'ClusterRole */*/scale get': op('reads a Deployment\'s scale', readScale),
   'ClusterRole */*/scale patch': op('sets a Deployment\'s replicas', setReplicas),
   'ClusterRole autoscaling/horizontalpodautoscalers list': WATCH_HPAS,
