@@ -47,8 +47,10 @@ export function windowPeak(forecast: Forecast, q: number, from: number, to: numb
     last = i;
     if (at <= to && at + stepMs > from) {
       if (best < 0 || value > values[best]!) best = i;
-    } else if (nextAfter < 0 && at > to) {
-      nextAfter = i;
+    } else if (at > to) {
+      // Points run forward in time: none after this one is in the window.
+      if (best >= 0) break;
+      if (nextAfter < 0) nextAfter = i;
     }
   }
   if (first < 0) return undefined;

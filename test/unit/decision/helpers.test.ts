@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { predictiveReplicas, reactiveReplicas, windowPeak } from '../../../src/decision/decide.js';
 import { historyRetention, pruneHistory } from '../../../src/decision/history.js';
@@ -28,7 +29,7 @@ describe('predictiveReplicas', () => {
 });
 
 describe('windowPeak', () => {
-  const fc: Forecast = {
+  const forecast: Forecast = {
     model: 'Test',
     start: NOW + MIN,
     stepMs: MIN,
@@ -44,11 +45,40 @@ describe('windowPeak', () => {
     { case: 'beyond the end: last point', from: NOW + 10 * MIN, to: NOW + 11 * MIN, q: 0.9, want: { value: 35, position: 'beyondEnd' } },
     { case: 'before the start: first point', from: NOW, to: NOW + 30_000, q: 0.9, want: { value: 15, position: 'beforeStart' } },
   ])('$case', ({ from, to, q, want }) => {
-    expect(windowPeak(fc, q, from, to)).toMatchObject(want);
+    expect(windowPeak(forecast, q, from, to)).toMatchObject(want);
   });
 
   it('is undefined when the forecast holds no finite value', () => {
-    expect(windowPeak({ ...fc, mean: [NaN], quantiles: [] }, 0.9, NOW, NOW + MIN)).toBeUndefined();
+    expect(windowPeak({ ...forecast, mean: [NaN], quantiles: [] }, 0.9, NOW, NOW + MIN)).toBeUndefined();
+  });
+
+  /** The rule as documented, by brute force over every point. */
+  function reference(f: Forecast, from: number, to: number): { value: number; at: number; position: string } | undefined {
+    const points = f.mean.map((value, i) => ({ value, at: f.start + i * f.stepMs })).filter((p) => Number.isFinite(p.value));
+    if (points.length === 0) return undefined;
+    const inside = points.filter((p) => p.at <= to && p.at + f.stepMs > from);
+    if (inside.length > 0) {
+      const best = inside.reduce((a, b) => (b.value > a.value ? b : a));
+      return { ...best, position: 'within' };
+    }
+    if (to < points[0]!.at) return { ...points[0]!, position: 'beforeStart' };
+    if (from >= points.at(-1)!.at) return { ...points.at(-1)!, position: 'beyondEnd' };
+    return { ...points.find((p) => p.at > to)!, position: 'within' };
+  }
+
+  it('reads the peak as the documented rule does, for any window over any forecast with gaps', () => {
+    const value = fc.oneof({ weight: 4, arbitrary: fc.integer({ min: -50, max: 50 }) }, { weight: 1, arbitrary: fc.constant(NaN) });
+    fc.assert(
+      fc.property(fc.array(value, { maxLength: 40 }), fc.integer({ min: -5, max: 45 }), fc.integer({ min: 0, max: 8 }), (mean, fromStep, widthSteps) => {
+        const f: Forecast = { model: 'Test', start: NOW, stepMs: MIN, mean, quantiles: [] };
+        const from = NOW + fromStep * MIN + 20_000;
+        const to = from + widthSteps * 30_000;
+        const got = windowPeak(f, 0.9, from, to);
+        const want = reference(f, from, to);
+        expect(got === undefined ? undefined : { value: got.value, at: got.at, position: got.position }).toEqual(want);
+      }),
+      { numRuns: 2000 },
+    );
   });
 });
 
