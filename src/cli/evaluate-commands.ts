@@ -10,9 +10,15 @@ import { DEFAULT_BACKTEST_LEAD_TIMES, DEFAULT_BACKTEST_MODELS, runBacktest, type
 import { parseModelName } from '../evaluate/models.js';
 import { renderBacktestReport, renderSimulationReport } from '../report/render.js';
 import { AUTO_POLICY_NAME } from '../simulate/auto-policy.js';
-import { POLICY_KINDS, simulate, type PolicyKind } from '../simulate/simulate.js';
+import { POLICY_KINDS, simulateAtDelays, type PolicyKind } from '../simulate/simulate.js';
+import type { SimulationOutput } from '../simulate/types.js';
 import { loadTrace } from '../traces/csv.js';
 import { boundedDuration, duration, durationList, numberList, positiveNumber, wholeNumber } from './options.js';
+
+/** `simulate --startup-delay`: each delay adds a set of runs to the one simulation. */
+const MAX_SIMULATED_DELAYS = 8;
+/** A start-up delay longer than a day is no workload this simulates. */
+const MAX_STARTUP_DELAY_MS = 24 * 3_600_000;
 
 /** The most lead times one backtest scores: each adds a table row per model. */
 export const MAX_BACKTEST_LEAD_TIMES = 8;
@@ -147,7 +153,12 @@ export function addEvaluationCommands(program: Command): void {
     .description('replay a trace through prescale (a quantile sweep, and prescale@auto planning to an objective), the HPA and the oracle on a simulated workload, and compare them at equal cost')
     .requiredOption('--trace <file>', 'the trace, a CSV with a timestamp,value header')
     .requiredOption('--capacity-per-replica <n>', 'demand one Ready replica can serve', positiveNumber)
-    .option('--startup-delay <duration>', 'time from requesting a replica to it being Ready', duration('--startup-delay'), parseDuration('2m'))
+    .option(
+      '--startup-delay <durations>',
+      'time from requesting a replica to it being Ready; a comma-separated list (e.g. 2m,10m) simulates every delay in one run, the forecasts made once for all, and prints one result per delay',
+      durationList('--startup-delay', MAX_SIMULATED_DELAYS, MAX_STARTUP_DELAY_MS),
+      [parseDuration('2m')],
+    )
     .option('--metric-lag <duration>', 'how old the observations every policy sees are', duration('--metric-lag'), parseDuration('1m'))
     .option(
       '--policies <list>',
@@ -166,18 +177,20 @@ export function addEvaluationCommands(program: Command): void {
     .option('--lead-time <duration>', 'prescale lead time (default: the start-up delay, what leadTime: Auto learns)', duration('--lead-time'))
     .option('--min-replicas <n>', 'lower bound for every policy', wholeNumber(0), 1)
     .option('--max-replicas <n>', 'upper bound for every policy', wholeNumber(1), 1000)
-    .option('--json', 'print one JSON object', false)
-    .option('--report <file>', 'write an HTML report with plots')
+    .option('--json', 'print one JSON object (an array of them, one per start-up delay, for several)', false)
+    .option('--report <file>', 'write an HTML report with plots (one start-up delay only)')
     .action(async (opts) => {
       const policies = parsePolicies(opts.policies);
       if (opts.minReplicas > opts.maxReplicas) throw new Error('--min-replicas must not exceed --max-replicas');
+      const delays = opts.startupDelay as number[];
+      if (opts.report && delays.length > 1) throw new Error('--report shows one start-up delay; pass one --startup-delay');
       const backend = await selectBackend();
       const points = await loadTrace(opts.trace);
-      const { output, report, notes } = simulate({
+      const results = simulateAtDelays({
         traceName: basename(opts.trace),
         points,
         capacityPerReplica: opts.capacityPerReplica,
-        startupDelayMs: opts.startupDelay,
+        startupDelayMs: delays[0]!,
         metricLagMs: opts.metricLag,
         policies,
         model: parseModelName(opts.model),
@@ -190,34 +203,45 @@ export function addEvaluationCommands(program: Command): void {
         maxReplicas: opts.maxReplicas,
         collectReport: Boolean(opts.report),
         onProgress: progress(`simulating ${basename(opts.trace)}`),
-      });
+      }, delays);
+      const report = results[0]!.report;
       if (report) await writeFile(opts.report, renderSimulationReport(report));
+      // The notes before the per-delay ones (trace, model) are the same for every delay.
+      const notes = [...new Set(results.flatMap((r) => r.notes))];
       printNotes(usesTensorFlow(opts.models ?? opts.model) ? [...notes, `TensorFlow.js backend: ${backend.name}`] : notes);
       if (opts.json) {
-        process.stdout.write(`${JSON.stringify(output)}\n`);
+        const outputs = results.map((r) => r.output);
+        process.stdout.write(`${JSON.stringify(outputs.length === 1 ? outputs[0] : outputs)}\n`);
         return;
       }
-      process.stdout.write(`trace ${output.trace}: ${output.evaluatedMinutes} minutes scored, capacity ${output.capacityPerReplica}/replica, start-up ${output.startupDelaySeconds}s\n`);
-      process.stdout.write(`${'policy'.padEnd(18)}${'under min'.padStart(11)}${'under %'.padStart(9)}${'unserved'.padStart(12)}${'replica-min'.padStart(13)}${'events'.padStart(8)}\n`);
-      for (const p of output.policies) {
-        process.stdout.write(
-          `${p.name.padEnd(18)}${fmt(p.underProvisionedMinutes, 5).padStart(11)}${fmt(p.underProvisionedFraction * 100).padStart(9)}${fmt(p.unservedDemand, 4).padStart(12)}${fmt(p.replicaMinutes, 6).padStart(13)}${String(p.scaleEvents).padStart(8)}\n`,
-        );
-      }
-      process.stdout.write('vs the best-tuned HPA (below 1 is better):\n');
-      for (const s of output.summary) {
-        process.stdout.write(`  ${s.policy.padEnd(16)} under at equal cost ${fmt(s.underRatioAtEqualCost)}   cost at equal under ${fmt(s.costRatioAtEqualUnder)}\n`);
-      }
-      const auto = output.auto;
-      if (auto) {
-        const plans = auto.plans.map((p) => `${p.time.slice(0, 16).replace('T', ' ')} q${p.quantile} +${pct(p.headroom)}${p.met ? '' : ' (missed in replay)'}`);
-        process.stdout.write(
-          `${auto.policy}: objective ${pct(auto.objective)} ${auto.objectiveMet ? 'met' : 'missed'} (${pct(auto.result.underProvisionedFraction)} under-provisioned); ` +
-            `${auto.plans.length} plan${auto.plans.length === 1 ? '' : 's'}${plans.length > 0 ? `: ${plans.length > 6 ? [...plans.slice(0, 3), '…', ...plans.slice(-2)].join(', ') : plans.join(', ')}` : ''}\n`,
-        );
-        if (auto.hpaClosestInCost) {
-          process.stdout.write(`  scale events ${auto.result.scaleEvents} vs ${auto.hpaClosestInCost.scaleEvents} for ${auto.hpaClosestInCost.policy}, the HPA run closest in replica-minutes\n`);
-        }
-      }
+      results.forEach(({ output }, i) => {
+        if (i > 0) process.stdout.write('\n');
+        printSimulation(output);
+      });
     });
+}
+
+function printSimulation(output: SimulationOutput): void {
+  process.stdout.write(`trace ${output.trace}: ${output.evaluatedMinutes} minutes scored, capacity ${output.capacityPerReplica}/replica, start-up ${output.startupDelaySeconds}s\n`);
+  process.stdout.write(`${'policy'.padEnd(18)}${'under min'.padStart(11)}${'under %'.padStart(9)}${'unserved'.padStart(12)}${'replica-min'.padStart(13)}${'events'.padStart(8)}\n`);
+  for (const p of output.policies) {
+    process.stdout.write(
+      `${p.name.padEnd(18)}${fmt(p.underProvisionedMinutes, 5).padStart(11)}${fmt(p.underProvisionedFraction * 100).padStart(9)}${fmt(p.unservedDemand, 4).padStart(12)}${fmt(p.replicaMinutes, 6).padStart(13)}${String(p.scaleEvents).padStart(8)}\n`,
+    );
+  }
+  process.stdout.write('vs the best-tuned HPA (below 1 is better):\n');
+  for (const s of output.summary) {
+    process.stdout.write(`  ${s.policy.padEnd(16)} under at equal cost ${fmt(s.underRatioAtEqualCost)}   cost at equal under ${fmt(s.costRatioAtEqualUnder)}\n`);
+  }
+  const auto = output.auto;
+  if (auto) {
+    const plans = auto.plans.map((p) => `${p.time.slice(0, 16).replace('T', ' ')} q${p.quantile} +${pct(p.headroom)}${p.met ? '' : ' (missed in replay)'}`);
+    process.stdout.write(
+      `${auto.policy}: objective ${pct(auto.objective)} ${auto.objectiveMet ? 'met' : 'missed'} (${pct(auto.result.underProvisionedFraction)} under-provisioned); ` +
+        `${auto.plans.length} plan${auto.plans.length === 1 ? '' : 's'}${plans.length > 0 ? `: ${plans.length > 6 ? [...plans.slice(0, 3), '…', ...plans.slice(-2)].join(', ') : plans.join(', ')}` : ''}\n`,
+    );
+    if (auto.hpaClosestInCost) {
+      process.stdout.write(`  scale events ${auto.result.scaleEvents} vs ${auto.hpaClosestInCost.scaleEvents} for ${auto.hpaClosestInCost.policy}, the HPA run closest in replica-minutes\n`);
+    }
+  }
 }

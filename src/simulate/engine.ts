@@ -49,16 +49,22 @@ export function evaluatedMinutes(setup: SimulationSetup): number {
   return Math.max(0, setup.demand.values.length - first);
 }
 
-export function runSimulation(controllers: ReplicaController[], setup: SimulationSetup): PolicyRun[] {
+/**
+ * @param startupDelaysMs each controller's workload start-up delay, in the controllers' order;
+ *   default setup.startupDelayMs for all. Runs at several delays share one clock, so controllers
+ *   that share a forecaster (SharedForecasts) compute each forecast once for all of them.
+ */
+export function runSimulation(controllers: ReplicaController[], setup: SimulationSetup, startupDelaysMs?: readonly number[]): PolicyRun[] {
   const { demand, capacityPerReplica: capacity } = setup;
   if (demand.stepMs !== MINUTE_MS) throw new Error('the simulation runs on a one-minute demand grid');
+  if (startupDelaysMs && startupDelaysMs.length !== controllers.length) throw new Error(`${startupDelaysMs.length} start-up delays for ${controllers.length} controllers`);
   for (const c of controllers) {
     if (c.periodMs % TICK_MS !== 0) throw new Error(`${c.name}: period ${c.periodMs} ms is not a multiple of ${TICK_MS} ms`);
   }
   const start = demand.start;
   const end = start + demand.values.length * MINUTE_MS;
   const initial = replicasFor(demand.values[0] ?? 0, capacity, setup.minReplicas, setup.maxReplicas);
-  const workloads = controllers.map(() => new SimulatedWorkload(setup.startupDelayMs, initial, start));
+  const workloads = controllers.map((_, i) => new SimulatedWorkload(startupDelaysMs?.[i] ?? setup.startupDelayMs, initial, start));
   const acc = controllers.map(() => ({ under: 0, unserved: 0, replicaMinutes: 0, replicas: [] as number[], readyCapacity: [] as number[] }));
   const tickMinutes = TICK_MS / MINUTE_MS;
   let eventsBeforeEvaluation: number[] | undefined;

@@ -83,77 +83,117 @@ function percentText(fraction: number): string {
 }
 
 export function simulate(o: SimulateOptions): SimulateResult {
+  return simulateAtDelays(o, [o.startupDelayMs])[0]!;
+}
+
+/**
+ * simulate() at several start-up delays in one lock-step run: the model sees the same demand at
+ * each delay (the workload's readiness does not feed back into it), so one SharedForecasts serves
+ * every delay's runs and the forecasts, the costliest part with LSTM and Ensemble, are made once.
+ * Each delay's result is what simulate() gives for it alone. o.startupDelayMs is ignored.
+ */
+export function simulateAtDelays(o: SimulateOptions, startupDelaysMs: readonly number[]): SimulateResult[] {
+  if (startupDelaysMs.length === 0) throw new Error('no start-up delay to simulate');
+  if (o.collectReport && startupDelaysMs.length > 1) throw new Error('the HTML report shows one start-up delay; simulate the delays one at a time for a report each');
   const grid = toMinuteGrid(o.points);
-  const notes = [...grid.notes];
   const demand = grid.demand;
-  const setup: SimulationSetup = {
+  const setupAt = (startupDelayMs: number): SimulationSetup => ({
     demand,
     capacityPerReplica: o.capacityPerReplica,
-    startupDelayMs: o.startupDelayMs,
+    startupDelayMs,
     metricLagMs: o.metricLagMs,
     evaluateFrom: demand.start + o.warmupMs,
     minReplicas: o.minReplicas,
     maxReplicas: o.maxReplicas,
     onProgress: o.onProgress,
-  };
-  const minutes = evaluatedMinutes(setup);
+  });
+  const minutes = evaluatedMinutes(setupAt(startupDelaysMs[0]!));
   if (minutes === 0) {
     throw new Error(`the trace spans ${formatDuration(demand.values.length * MINUTE_MS)}, no more than the warm-up of ${formatDuration(o.warmupMs)}; pass a shorter --warmup`);
   }
 
-  const leadTimeMs = o.leadTimeMs ?? o.startupDelayMs;
-  const controllers: ReplicaController[] = [];
-  let forecasts: SharedForecasts | undefined;
-  let auto: AutoPrescaleController | undefined;
-  const band = o.collectReport ? new BandCollector(demand, leadTimeMs) : undefined;
+  const notes = [...grid.notes];
+  const leadTimes = startupDelaysMs.map((delay) => o.leadTimeMs ?? delay);
   const sweep = o.policies.includes('prescale');
-  if (sweep || o.policies.includes('auto')) {
+  const planning = o.policies.includes('auto');
+  let forecasts: SharedForecasts | undefined;
+  let band: BandCollector | undefined;
+  if (sweep || planning) {
     const resolved = resolveModel(o.model);
     if (resolved.fallbackReason) notes.push(resolved.fallbackReason);
-    const base = simulatedScalerConfig(o, sweep ? o.quantiles[0]! : 0.9, leadTimeMs);
+    // The longest lead time asks for the longest forecast; a shorter one reads a prefix of it.
+    const longestLead = Math.max(...leadTimes);
+    const base = simulatedScalerConfig(o, sweep ? o.quantiles[0]! : 0.9, longestLead);
     // One forecast per instant serves every run: prescale@auto's plans may pick any quantile of the grid.
-    const quantiles = [...(sweep ? o.quantiles : []), ...(o.policies.includes('auto') ? PLAN_GRID_QUANTILES : [])];
-    forecasts = new SharedForecasts(demand, base, o.metricLagMs, leadTimeMs, quantiles);
-    if (band) forecasts.onForecast.push((now, f) => band.add(now, f));
-    if (sweep) for (const q of o.quantiles) controllers.push(new PrescaleController(simulatedScalerConfig(o, q, leadTimeMs), forecasts, leadTimeMs));
-    if (o.policies.includes('auto')) {
+    const quantiles = [...(sweep ? o.quantiles : []), ...(planning ? PLAN_GRID_QUANTILES : [])];
+    forecasts = new SharedForecasts(demand, base, o.metricLagMs, longestLead, quantiles);
+    if (o.collectReport) {
+      const collector = (band = new BandCollector(demand, leadTimes[0]!));
+      forecasts.onForecast.push((now, f) => collector.add(now, f));
+    }
+  }
+
+  interface DelayRuns {
+    controllers: ReplicaController[];
+    kinds: PolicyKind[];
+    auto?: AutoPrescaleController;
+  }
+  const perDelay: DelayRuns[] = leadTimes.map((leadTimeMs) => {
+    const controllers: ReplicaController[] = [];
+    const kinds: PolicyKind[] = [];
+    const add = (c: ReplicaController, kind: PolicyKind) => (controllers.push(c), kinds.push(kind));
+    let auto: AutoPrescaleController | undefined;
+    if (forecasts && sweep) for (const q of o.quantiles) add(new PrescaleController(simulatedScalerConfig(o, q, leadTimeMs), forecasts, leadTimeMs), 'prescale');
+    if (forecasts && planning) {
       // It replans as the operator does: with the lead time in effect, and replan()'s own assumptions
       // about the start-up delay and the metric lag, which the operator does not measure.
       auto = new AutoPrescaleController(autoScalerConfig(o, o.objective ?? DEFAULT_MAX_UNDER_PROVISIONED, leadTimeMs), forecasts, leadTimeMs, demand, o.metricLagMs);
-      controllers.push(auto);
+      add(auto, 'auto');
     }
-  }
-  if (o.policies.includes('hpa')) {
-    for (const u of o.hpaTargets) {
-      controllers.push(new HpaController({ targetUtilization: u, capacityPerReplica: o.capacityPerReplica, minReplicas: o.minReplicas, maxReplicas: o.maxReplicas }));
+    if (o.policies.includes('hpa')) {
+      for (const u of o.hpaTargets) {
+        add(new HpaController({ targetUtilization: u, capacityPerReplica: o.capacityPerReplica, minReplicas: o.minReplicas, maxReplicas: o.maxReplicas }), 'hpa');
+      }
     }
-  }
-  const runs = runSimulation(controllers, setup);
-  const kinds: PolicyKind[] = controllers.map((c) => (c instanceof PrescaleController ? 'prescale' : c instanceof AutoPrescaleController ? 'auto' : 'hpa'));
-  if (o.policies.includes('oracle')) {
-    runs.push(oracleRun(setup));
-    kinds.push('oracle');
-  }
+    return { controllers, kinds, auto };
+  });
+  const all = perDelay.flatMap((d) => d.controllers);
+  const delays = perDelay.flatMap((d, i) => d.controllers.map(() => startupDelaysMs[i]!));
+  const allRuns = runSimulation(all, setupAt(startupDelaysMs[0]!), delays);
+  const modelActivity = forecasts ? describeModelActivity(forecasts.stats) : undefined;
 
-  if (forecasts) notes.push(describeModelActivity(forecasts.stats));
-  const results = runs.map((r) => r.result);
-  const hpaResults = results.filter((_, i) => kinds[i] === 'hpa');
-  const output: SimulationOutput = {
-    trace: o.traceName,
-    evaluatedMinutes: minutes,
-    capacityPerReplica: o.capacityPerReplica,
-    startupDelaySeconds: o.startupDelayMs / 1000,
-    policies: results,
-    summary: summarize(
-      results.filter((_, i) => kinds[i] === 'prescale' || kinds[i] === 'auto'),
-      hpaResults,
-    ),
-  };
-  if (auto) {
-    output.auto = autoPolicyOutput(auto, results[kinds.indexOf('auto')]!, hpaResults, setup.evaluateFrom);
-    notes.push(describeAutoPlans(auto));
-  }
-  return { output, notes, report: band ? buildReport(o, output, setup, runs, kinds, notes, band.toBand(o.quantiles, setup)) : undefined };
+  let offset = 0;
+  return perDelay.map(({ controllers, kinds: controllerKinds, auto }, i) => {
+    const setup = setupAt(startupDelaysMs[i]!);
+    const runs = allRuns.slice(offset, (offset += controllers.length));
+    const kinds = [...controllerKinds];
+    if (o.policies.includes('oracle')) {
+      runs.push(oracleRun(setup));
+      kinds.push('oracle');
+    }
+    const delayNotes = [...notes];
+    if (modelActivity) delayNotes.push(modelActivity);
+    const results = runs.map((r) => r.result);
+    const hpaResults = results.filter((_, k) => kinds[k] === 'hpa');
+    const output: SimulationOutput = {
+      trace: o.traceName,
+      evaluatedMinutes: minutes,
+      capacityPerReplica: o.capacityPerReplica,
+      startupDelaySeconds: setup.startupDelayMs / 1000,
+      policies: results,
+      summary: summarize(
+        results.filter((_, k) => kinds[k] === 'prescale' || kinds[k] === 'auto'),
+        hpaResults,
+      ),
+    };
+    if (auto) {
+      output.auto = autoPolicyOutput(auto, results[kinds.indexOf('auto')]!, hpaResults, setup.evaluateFrom);
+      const plans = describeAutoPlans(auto);
+      delayNotes.push(startupDelaysMs.length > 1 ? `start-up ${formatDuration(setup.startupDelayMs)}: ${plans}` : plans);
+    }
+    const report = band ? buildReport({ ...o, startupDelayMs: setup.startupDelayMs }, output, setup, runs, kinds, delayNotes, band.toBand(o.quantiles, setup)) : undefined;
+    return { output, notes: delayNotes, report };
+  });
 }
 
 function buildReport(

@@ -132,6 +132,25 @@ describe('prescale command line', () => {
     expect(r.stderr).toMatch(/^note: 1 gap in the trace \(\d+ missing 5m steps, longest 5h/m);
   }, 120_000);
 
+  it('simulate --startup-delay 2m,10m prints one result per delay, each as a run at that delay alone gives it', async () => {
+    const args = ['simulate', '--trace', '../shared/data/traces/dev/alibaba-2018-cluster-cpu.csv', '--capacity-per-replica', '5', '--model', 'holt-winters', '--quantiles', '0.9', '--hpa-targets', '1,0.7', '--json'];
+    const both = await prescale(...args, '--startup-delay', '2m,10m');
+    expect(both.code).toBe(0);
+    const outs = JSON.parse(both.stdout);
+    expect(outs.map((o: { startupDelaySeconds: number }) => o.startupDelaySeconds)).toEqual([120, 600]);
+    const alone = JSON.parse((await prescale(...args, '--startup-delay', '10m')).stdout);
+    expect(outs[1]).toEqual(alone);
+    expect(both.stderr).toMatch(/^note: start-up 2m: prescale@auto: /m);
+    expect(both.stderr).toMatch(/^note: start-up 10m: prescale@auto: /m);
+    const text = await prescale(...args.filter((a) => a !== '--json'), '--policies', 'prescale,hpa', '--startup-delay', '2m,10m');
+    expect(text.stdout.match(/^trace alibaba-2018-cluster-cpu\.csv: .* start-up (\d+)s$/gm)?.map((l) => l.split(' ').pop())).toEqual(['120s', '600s']);
+    const withReport = await prescale(...args, '--startup-delay', '2m,10m', '--report', join(dir, 'x.html'));
+    expect(withReport.code).toBe(1);
+    expect(withReport.stderr).toMatch(/^prescale: error: --report shows one start-up delay/);
+    const badDelay = await prescale(...args, '--startup-delay', '2m,soon');
+    expect(badDelay.stderr).toMatch(/--startup-delay/);
+  }, 180_000);
+
   it('backtest --json and --report on a real trace', async () => {
     const report = join(dir, 'backtest.html');
     const r = await prescale('backtest', '--trace', '../shared/data/traces/dev/nab-nyc-taxi.csv', '--horizon', '2h', '--folds', '12', '--json', '--report', report);

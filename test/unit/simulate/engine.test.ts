@@ -105,6 +105,18 @@ describe('runSimulation', () => {
     expect(at(b, 90_000)).toMatchObject({ specReplicas: 1, readyPods: 1, unreadyPods: 0 });
   });
 
+  it('runs each controller against a workload with its own start-up delay when given one per controller', () => {
+    const values = [...Array(5).fill(10), ...Array(10).fill(50)];
+    const reactive = (name: string) => new Fixed(name, (v) => replicasFor(v.observedDemand ?? 0, 10, 1, 100));
+    const [fast, slow] = runSimulation([reactive('fast'), reactive('slow')], setup(values), [2 * MINUTE_MS, 5 * MINUTE_MS]);
+    const [alone] = runSimulation([reactive('slow alone')], setup(values, { startupDelayMs: 5 * MINUTE_MS }));
+    expect(fast!.result.underProvisionedMinutes).toBe(3);
+    // Seen at minute 6, Ready at minute 11: minutes 5 to 10 are short.
+    expect(slow!.result.underProvisionedMinutes).toBe(6);
+    expect({ ...slow!, result: { ...slow!.result, name: '' } }).toEqual({ ...alone!, result: { ...alone!.result, name: '' } });
+    expect(() => runSimulation([reactive('a')], setup(values), [MINUTE_MS, MINUTE_MS])).toThrow(/2 start-up delays for 1 controllers/);
+  });
+
   it('rejects a period that is not a multiple of the 15 s tick', () => {
     expect(() => runSimulation([new Fixed('odd', () => 1, 20_000)], setup([1]))).toThrow(/multiple of 15000/);
   });

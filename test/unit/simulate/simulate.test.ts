@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { simulate, type SimulateOptions } from '../../../src/simulate/simulate.js';
+import { simulate, simulateAtDelays, type SimulateOptions } from '../../../src/simulate/simulate.js';
 import type { TracePoint } from '../../../src/traces/csv.js';
 
 const MIN = 60_000;
@@ -73,6 +73,22 @@ describe('simulate', () => {
     const covered = r.forecast!.upper.values.filter((u, i) => Number.isFinite(u) && r.forecast!.actual.values[i]! <= u).length;
     expect(covered / r.forecast!.upper.values.filter(Number.isFinite).length).toBeGreaterThan(0.6);
     expect(r.notes.join()).toMatch(/interpolated linearly to 1m/);
+  });
+
+  it('simulates several start-up delays in one run, each result the same as a run at that delay alone', () => {
+    const o: SimulateOptions = { ...base, policies: ['prescale', 'auto', 'hpa', 'oracle'], points: dailyRampTrace(3), warmupMs: 2 * DAY };
+    const both = simulateAtDelays(o, [2 * MIN, 10 * MIN]);
+    expect(both.map((r) => r.output.startupDelaySeconds)).toEqual([120, 600]);
+    expect(both.map((r) => r.output.auto!.plans.length)).toEqual([2, 2]);
+    for (const [i, delay] of [2 * MIN, 10 * MIN].entries()) {
+      const alone = simulate({ ...o, startupDelayMs: delay });
+      expect(both[i]!.output).toEqual(alone.output);
+    }
+    // The slower start-up is short of capacity for longer under the reactive HPA.
+    const hpaUnder = (r: (typeof both)[number]) => r.output.policies.find((p) => p.name === 'hpa@1')!.underProvisionedMinutes;
+    expect(hpaUnder(both[1]!)).toBeGreaterThan(hpaUnder(both[0]!));
+    expect(both[1]!.notes.join('\n')).toMatch(/^start-up 10m: prescale@auto/m);
+    expect(() => simulateAtDelays({ ...o, collectReport: true }, [2 * MIN, 10 * MIN])).toThrow(/one start-up delay/);
   });
 
   it('refuses a trace no longer than the warm-up', () => {
