@@ -17,12 +17,13 @@
 //   metric lag 1m; start-up delays 2m (a web service) and 10m (a model server loading its model)
 //   warm-up 3d; prescale quantiles 0.5,0.8,0.9,0.95,0.99; HPA targets 1,0.9,0.8,0.7,0.6,0.5
 //   prescale@auto: objective 0.5%, quantile and headroom Auto (issue 13), in the same simulate run
+//   both delays of a trace in one simulate process (--startup-delay 2m,10m: the forecasts made once)
 //   backtest: horizon 30m, 24 folds, warm-up 3d, history 7d, models seasonal-naive, holt-winters, linear
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import { cpus, tmpdir, totalmem } from 'node:os';
 import { basename, join, resolve } from 'node:path';
-import { autoPoint, bestQuantilePoint, capacityOf, flag, fmt as f, hasFlag, isQuantileRun, median, pool, prescale, resultsDir, root } from './lib.mjs';
+import { autoPoint, bestQuantilePoint, capacityOf, spanOf, flag, fmt as f, hasFlag, isQuantileRun, median, pool, prescale, resultsDir, root } from './lib.mjs';
 
 const traceDir = resolve(root, flag('--traces', '../shared/data/traces/dev'));
 const jobs = Number(flag('--jobs', String(Math.max(1, cpus().length))));
@@ -86,7 +87,7 @@ async function main() {
     const missing = DELAYS.filter((delay) => !(row.simulate[delay] && !row.simulate[delay].error));
     if (missing.length > 0) {
       simulations.push({
-        cost: statSync(file).size,
+        cost: await spanOf(file),
         run: async () => {
           try {
             const r = await prescale([

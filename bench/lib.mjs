@@ -64,6 +64,20 @@ export async function capacityOf(file) {
   return values[Math.floor(0.95 * (values.length - 1))] / 10;
 }
 
+/**
+ * The time a trace spans, in ms (last timestamp - first), what a simulation's cost grows with; 0 when
+ * the timestamps do not parse.
+ */
+export async function spanOf(file) {
+  const lines = (await readFile(file, 'utf8')).trim().split('\n').slice(1);
+  const time = (line) => {
+    const t = (line ?? '').split(',')[0].trim();
+    return /^\d+(\.\d+)?$/.test(t) ? Number(t) * (Number(t) < 1e11 ? 1000 : 1) : Date.parse(t);
+  };
+  const span = time(lines.at(-1)) - time(lines[0]);
+  return Number.isFinite(span) && span > 0 ? span : 0;
+}
+
 export const AUTO_POLICY = 'prescale@auto';
 
 /** A run of the quantile sweep (prescale@q0.9), not prescale@auto. */
