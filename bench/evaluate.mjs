@@ -240,7 +240,7 @@ function report(rows, wallSeconds, machineLine) {
   lines.push('');
   // Sections written by the other benches (bench/ensemble.mjs, lstm-cost.mjs, training-lag.mjs, scale.mjs,
   // planner-cost.mjs) or by hand from a test's output (hostile-prometheus.md, demo.md).
-  for (const section of ['planner.md', 'references.md', 'references-ensemble.md', 'ensemble-simulate.md', 'ensemble-refit.md', 'ensemble-windows.md', 'mstl.md', 'cold-start.md', 'combination.md', 'lstm-cost.md', 'ensemble-cost.md', 'ensemble.md', 'training-lag.md', 'scale.md', 'scale-plan.md', 'hostile-prometheus.md', 'demo.md', 'publishing.md']) {
+  for (const section of ['planner.md', 'references.md', 'references-ensemble.md', 'ensemble-simulate.md', 'ensemble-delays.md', 'ensemble-refit.md', 'ensemble-windows.md', 'mstl.md', 'cold-start.md', 'combination.md', 'lstm-cost.md', 'ensemble-cost.md', 'ensemble.md', 'training-lag.md', 'scale.md', 'scale-plan.md', 'hostile-prometheus.md', 'demo.md', 'publishing.md']) {
     const path = join(resultsDir, section);
     if (existsSync(path)) lines.push('', readFileSync(path, 'utf8').trim());
   }
